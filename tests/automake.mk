@@ -1,0 +1,76 @@
+# Copyright (c) 2026 The xvif authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at:
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+# The test suite: OVS's autotest, with OVS's own macro files
+# (ovs-macros.at, ovsdb-macros.at, ofproto-macros.at) read straight from the
+# OVS source tree, as OVN does.
+EXTRA_DIST += \
+	$(TESTSUITE_AT) \
+	$(TESTSUITE) \
+	tests/atlocal.in \
+	$(srcdir)/package.m4
+TESTSUITE_AT = \
+	tests/testsuite.at \
+	tests/xvif-macros.at \
+	tests/checkpatch.at \
+	tests/xensim.at \
+	tests/xenstored.at \
+	tests/netfront.at \
+	tests/netdev-xvif.at \
+	tests/xvif-offload.at
+TESTSUITE = $(srcdir)/tests/testsuite
+TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir
+DISTCLEANFILES += tests/atconfig tests/atlocal
+
+# Our programs come first, so "ovs-vswitchd" is ours; then OVS's own
+# (ovsdb-server, ovs-vsctl, ovs-ofctl, ovs-appctl, ovstest...) from the very
+# build whose schema and libraries we use.
+AUTOTEST_PATH = vswitchd:utilities:xensim:tests:$(OVS_BUILDDIR)/utilities:$(OVS_BUILDDIR)/ovsdb:$(OVS_BUILDDIR)/tests
+
+check-local: tests/atconfig tests/atlocal $(TESTSUITE) $(ALL_LOCAL)
+	$(SHELL) '$(TESTSUITE)' -C tests AUTOTEST_PATH='$(AUTOTEST_PATH)' \
+		$(TESTSUITEFLAGS)
+
+clean-local:
+	test ! -f '$(TESTSUITE)' || $(SHELL) '$(TESTSUITE)' -C tests --clean
+
+AUTOTEST = $(AUTOM4TE) -l autotest
+$(TESTSUITE): package.m4 $(TESTSUITE_AT)
+	$(AM_V_GEN)$(AUTOTEST) -I '$(srcdir)' -I '$(OVS_SRCDIR)' \
+		-o $@.tmp $@.at
+	$(AM_V_at)mv $@.tmp $@
+
+$(srcdir)/package.m4: $(top_srcdir)/configure.ac
+	$(AM_V_GEN):;{ \
+	  echo '# Signature of the current package.' && \
+	  echo 'm4_define([AT_PACKAGE_NAME],      [$(PACKAGE_NAME)])' && \
+	  echo 'm4_define([AT_PACKAGE_TARNAME],   [$(PACKAGE_TARNAME)])' && \
+	  echo 'm4_define([AT_PACKAGE_VERSION],   [$(PACKAGE_VERSION)])' && \
+	  echo 'm4_define([AT_PACKAGE_STRING],    [$(PACKAGE_STRING)])' && \
+	  echo 'm4_define([AT_PACKAGE_BUGREPORT], [$(PACKAGE_BUGREPORT)])'; \
+	} >'$(srcdir)/package.m4'
+
+# Style: OVS's checkpatch.py over every C file of the project (run by the
+# "checkpatch" test in tests/checkpatch.at, so a style regression fails the
+# suite).
+
+# Test drivers for the simulated hypervisor's semantics.
+noinst_PROGRAMS += tests/test-xensim
+tests_test_xensim_SOURCES = tests/test-xensim.c
+tests_test_xensim_LDADD = xensim/libxensim.la $(OVS_LIBOPENVSWITCH) $(XEN_LIBS)
+
+# Test driver for the software checksum and TCP segmentation offloads.
+noinst_PROGRAMS += tests/test-xvif-offload
+tests_test_xvif_offload_SOURCES = tests/test-xvif-offload.c
+tests_test_xvif_offload_LDADD = lib/libxvif.la $(OVS_LIBOPENVSWITCH) $(XEN_LIBS)
