@@ -19,6 +19,8 @@
 #include "xvif-offload.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/ip6.h>
 #include <string.h>
 
 #include "csum.h"

@@ -44,7 +44,51 @@
 
 struct dp_packet;
 
+/* Parses the Ethernet frame in 'pkt' (with up to 2 VLAN tags, 802.1Q or
+ * 802.1ad), its IPv4 header (options allowed) or IPv6 header (hop-by-hop,
+ * routing and destination options extension headers skipped, at most 8
+ * extension headers), and its TCP or UDP header, and writes the full L4
+ * checksum, pseudo-header included, into the packet.  Nothing else in the
+ * packet changes.  Ethernet padding after the IP datagram is not summed.
+ *
+ * For UDP the checksum covers the UDP length (which must lie between 8 and
+ * the IP payload length); a computed zero is written as 0xffff, over IPv4
+ * and IPv6 alike.  For IPv6 with a routing header that has segments left,
+ * the pseudo-header uses the final destination (RFC 8200 section 8.1: the
+ * last address of a type 0 or 2 header, the first of a type 4 segment
+ * routing header).
+ *
+ * Fragments: a non-first fragment (IPv4 offset or IPv6 fragment header
+ * offset not zero) has no L4 header and is left alone (returns 0); a first
+ * fragment cannot be checksummed without the rest of the datagram (EINVAL);
+ * an IPv6 "atomic" fragment (offset 0, no more fragments) is completed.
+ *
+ * Returns 0 or EINVAL (truncated, inconsistent lengths, not IP, not TCP or
+ * UDP, IPv6 jumbogram, too many VLAN tags or extension headers).  On EINVAL
+ * the packet is unchanged and should be dropped. */
 int xvif_offload_complete_csum(struct dp_packet *);
+
+/* Splits the TCP super-frame 'pkt' into segments of at most 'mss' bytes of
+ * TCP payload.  Each segment is a new dp_packet allocated with
+ * DP_NETDEV_HEADROOM bytes of headroom, holding a copy of the Ethernet, VLAN,
+ * IP (options and IPv6 extension headers included) and TCP (options
+ * included) headers with: the IPv4 total length, identification (the
+ * original one plus the segment's index, wrapping) and header checksum
+ * recomputed, or the IPv6 payload length; the TCP sequence number advanced;
+ * FIN and PSH kept only on the last segment and CWR only on the first; and
+ * the full TCP checksum.  The segments' L3 and L4 offsets are set; they
+ * carry no offload flags.  Ethernet padding of the input is dropped.
+ *
+ * 'is_ipv6' is what the guest declared (XEN_NETIF_GSO_TYPE_TCPV6).  A frame
+ * whose payload fits in one segment (including an empty one) comes back as
+ * one segment, a copy with its checksums completed.  The input packet is
+ * neither modified nor freed.
+ *
+ * Stores up to 'max' segments in 'segs' and their number in '*n', and
+ * returns 0.  Otherwise stores 0 in '*n', allocates nothing and returns
+ * EINVAL (malformed, not TCP, not of the declared family, any IP fragment
+ * or IPv6 fragment header, 'mss' of 0) or E2BIG (more than 'max' segments
+ * would be needed). */
 int xvif_offload_segment_tcp(const struct dp_packet *, uint16_t mss,
                              bool is_ipv6, struct dp_packet **segs,
                              size_t max, size_t *n);
