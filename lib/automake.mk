@@ -19,6 +19,10 @@ lib_libxvif_la_SOURCES = \
 	lib/netdev-xvif.c \
 	lib/netdev-xvif.h \
 	lib/xvif-private.h \
+	lib/xvif-rx.c \
+	lib/xvif-tx.c \
+	lib/xvif-xenbus.c \
+	lib/xvif-xenbus.h \
 	lib/xvif-xen.c \
 	lib/xvif-xen.h \
 	lib/xvif-xen-real.c \

@@ -1,0 +1,243 @@
+/*
+ * Copyright (c) 2026 The xvif authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef XVIF_PRIVATE_H
+#define XVIF_PRIVATE_H 1
+
+/* Structures shared by the files of the xvif provider (netdev-xvif.c and
+ * lib/xvif-*.c).  Nothing outside lib/ includes this file.
+ *
+ * Where state lives:
+ *
+ *   - struct netdev_xvif, one per OVS port, owned by the main thread
+ *     (construct, set_config, reconfigure, status, the xenbus state machine
+ *     all run there).
+ *
+ *   - struct xvif_queue, one per netif queue pair, owned by the thread that
+ *     polls it (guest TX, through rxq_recv) and by the senders (guest RX,
+ *     through send, serialized by 'rx_lock' when OVS sends concurrently).
+ *     Queues are created and destroyed only in reconfigure, when OVS
+ *     guarantees that no data-path thread uses the device. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <xen/grant_table.h>
+
+/* <xen/io/ring.h> leaves the memory barriers to the includer: with the
+ * default interface version, xen_mb() and friends expand to mb(), rmb() and
+ * wmb(). */
+#include "ovs-atomic.h"
+#define mb() atomic_thread_fence(memory_order_seq_cst)
+#define rmb() atomic_thread_fence(memory_order_acquire)
+#define wmb() atomic_thread_fence(memory_order_release)
+#include <xen/io/netif.h>
+
+#include "netdev-provider.h"
+#include "openvswitch/thread.h"
+#include "openvswitch/types.h"
+#include "packets.h"
+#include "xvif-xen.h"
+
+struct dp_packet;
+struct dp_packet_batch;
+struct xvif_backend;
+
+#define XVIF_PAGE_SIZE 4096
+#define XVIF_TX_RING_SIZE __CONST_RING_SIZE(netif_tx, XVIF_PAGE_SIZE)
+#define XVIF_RX_RING_SIZE __CONST_RING_SIZE(netif_rx, XVIF_PAGE_SIZE)
+
+/* Linux netback's limits: a packet may take XEN_NETIF_NR_SLOTS_MIN (18)
+ * slots; 19 and 20 are dropped with error responses; more is fatal. */
+#define XVIF_MAX_SLOTS XEN_NETIF_NR_SLOTS_MIN
+#define XVIF_FATAL_SLOTS 20
+#define XVIF_MAX_QUEUES 8
+
+/* Packets per rxq_recv() call (NETDEV_MAX_BURST) and the grant-copy segments
+ * they may need. */
+#define XVIF_BURST 32
+#define XVIF_MAX_SEGS (XVIF_BURST * XVIF_MAX_SLOTS)
+
+/* Segments of a GSO packet from the guest that did not fit in the batch
+ * that produced them: delivered by the next rxq_recv() calls. */
+#define XVIF_MAX_GSO_SEGS 64
+
+/* Counters, one set per queue, written only by the queue's thread (or under
+ * 'rx_lock'), summed by readers.  The names are the custom statistics'
+ * names (OVS's direction: "rx" = from the guest into the switch). */
+#define XVIF_QUEUE_COUNTERS                                             \
+    XVIF_COUNTER(rx_packets)                                            \
+    XVIF_COUNTER(rx_bytes)                                              \
+    XVIF_COUNTER(tx_packets)                                            \
+    XVIF_COUNTER(tx_bytes)                                              \
+    XVIF_COUNTER(rx_errors)                                             \
+    XVIF_COUNTER(rx_dropped)                                            \
+    XVIF_COUNTER(tx_dropped)                                            \
+    XVIF_COUNTER(rx_bad_request)                                        \
+    XVIF_COUNTER(rx_too_many_slots)                                     \
+    XVIF_COUNTER(rx_copy_error)                                         \
+    XVIF_COUNTER(rx_csum_error)                                         \
+    XVIF_COUNTER(rx_gso_error)                                          \
+    XVIF_COUNTER(rx_gso_packets)                                        \
+    XVIF_COUNTER(rx_csum_completed)                                     \
+    XVIF_COUNTER(tx_no_buffer)                                          \
+    XVIF_COUNTER(tx_too_big)                                            \
+    XVIF_COUNTER(tx_copy_error)                                         \
+    XVIF_COUNTER(tx_not_connected)                                      \
+    XVIF_COUNTER(notify_sent)                                           \
+    XVIF_COUNTER(notify_received)                                       \
+    XVIF_COUNTER(wakeups_no_work)                                       \
+    XVIF_COUNTER(gnt_copy_calls)                                        \
+    XVIF_COUNTER(gnt_copy_segs)                                         \
+    XVIF_COUNTER(gnt_copy_failures)
+
+struct xvif_queue_stats {
+#define XVIF_COUNTER(NAME) uint64_t NAME;
+    XVIF_QUEUE_COUNTERS
+#undef XVIF_COUNTER
+};
+
+/* Connection parameters of one queue, read from the frontend's keys. */
+struct xvif_queue_params {
+    uint32_t tx_ring_ref;
+    uint32_t rx_ring_ref;
+    uint32_t evtchn_tx;         /* Frontend's port for TX (or both). */
+    uint32_t evtchn_rx;         /* Frontend's port for RX (== evtchn_tx when
+                                 * the channel is shared). */
+};
+
+/* What the frontend asked for, validated.  Filled in by the xenbus code,
+ * applied by reconfigure. */
+struct xvif_frontend {
+    uint16_t domid;
+    unsigned int n_queues;
+    struct xvif_queue_params queues[XVIF_MAX_QUEUES];
+    bool split_evtchn;
+    bool rx_notify;             /* feature-rx-notify. */
+    bool sg;                    /* feature-sg. */
+    bool gso_tcpv4;             /* feature-gso-tcpv4. */
+    bool gso_tcpv6;             /* feature-gso-tcpv6. */
+    bool ipv6_csum;             /* feature-ipv6-csum-offload. */
+    bool no_csum;               /* feature-no-csum-offload. */
+    bool multicast;             /* request-multicast-control. */
+};
+
+/* One netif queue: a TX and an RX ring and their event channels. */
+struct xvif_queue {
+    struct netdev_xvif *dev;
+    unsigned int id;
+    uint16_t domid;             /* The guest. */
+
+    /* Guest TX: the guest's requests become our received packets. */
+    netif_tx_back_ring_t tx;
+    void *tx_page;              /* Mapped shared ring page. */
+    uint32_t tx_port;           /* Local event-channel port. */
+    bool tx_more;               /* Requests left after a full burst. */
+    struct dp_packet *gso_segs[XVIF_MAX_GSO_SEGS];
+    size_t gso_n, gso_next;     /* Segments waiting for the next batch. */
+
+    /* Guest RX: our sent packets go into the guest's posted buffers. */
+    struct ovs_mutex rx_lock;   /* Serializes concurrent send() calls. */
+    netif_rx_back_ring_t rx;
+    void *rx_page;
+    uint32_t rx_port;           /* == tx_port unless split. */
+
+    struct xvif_evtchn *xce;    /* This queue's event-channel handle. */
+    struct xvif_gnt *gnt;       /* This queue's grant handle. */
+
+    /* Set by a data-path thread on a fatal protocol error; the main thread
+     * then disables the device.  'fatal_reason' is a string literal. */
+    atomic_bool fatal;
+    const char *fatal_reason;
+
+    /* Scratch space for one burst of grant copies in each direction. */
+    xengnttab_grant_copy_segment_t *tx_segs;
+    xengnttab_grant_copy_segment_t *rx_segs;
+
+    /* Counters written by the guest-TX (polling) thread and by the senders
+     * (guest RX), kept apart so that neither writes the other's cache
+     * line.  Readers sum both. */
+    struct xvif_queue_stats tx_stats OVS_ALIGNED_VAR(CACHE_LINE_SIZE);
+    struct xvif_queue_stats rx_stats OVS_ALIGNED_VAR(CACHE_LINE_SIZE);
+};
+
+/* An xvif port. */
+struct netdev_xvif {
+    struct netdev up;
+
+    /* Protects the members below that the data path reads ('queues',
+     * 'n_queues', carrier) against appctl and status readers.  The data
+     * path itself relies on OVS not calling it during reconfigure. */
+    struct ovs_mutex mutex;
+
+    /* Identity: the guest domain and its device number.  Come from the port
+     * name "vif<domid>.<devid>" or options:domid/options:devid. */
+    int domid;                  /* -1 if unknown. */
+    int devid;
+
+    /* The backend (xenstore side), when the toolstack created one. */
+    struct xvif_backend *be;
+
+    /* Connection requested by the xenbus code, applied in reconfigure. */
+    bool want_connected;
+    struct xvif_frontend fe;
+
+    /* Active connection. */
+    bool connected;
+    struct xvif_frontend active;
+    struct xvif_queue *queues;
+    unsigned int n_queues;
+
+    /* Why the device was disabled (a hostile or broken frontend), or NULL;
+     * cleared when the frontend reconnects. */
+    char *disabled_reason;
+    long long int disabled_time;
+    char *last_error;           /* Last connect error, for status. */
+
+    int mtu;
+    struct eth_addr hwaddr;     /* The port's own address. */
+    struct eth_addr guest_mac;  /* From the backend's "mac" key. */
+    unsigned int requested_n_txq;
+
+    /* Counters of queues that were torn down, so statistics survive a
+     * reconnect. */
+    struct xvif_queue_stats old_stats;
+};
+
+static inline struct netdev_xvif *
+netdev_xvif_cast(const struct netdev *netdev)
+{
+    return CONTAINER_OF(netdev, struct netdev_xvif, up);
+}
+
+/* netdev-xvif.c. */
+bool netdev_xvif_is_xvif(const struct netdev *);
+void netdev_xvif_connect_request(struct netdev_xvif *,
+                                 const struct xvif_frontend *);
+void netdev_xvif_disconnect_request(struct netdev_xvif *);
+
+/* xvif-tx.c: guest TX -> OVS. */
+int xvif_tx_recv(struct xvif_queue *, struct dp_packet_batch *,
+                 bool event_driven);
+void xvif_tx_fatal(struct xvif_queue *, const char *reason);
+
+/* xvif-rx.c: OVS -> guest RX. */
+void xvif_rx_send(struct xvif_queue *, struct dp_packet_batch *);
+
+/* Queues (netdev-xvif.c). */
+void xvif_queue_notify(struct xvif_queue *, uint32_t port,
+                       struct xvif_queue_stats *);
+
+#endif /* xvif-private.h */
