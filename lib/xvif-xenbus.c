@@ -321,7 +321,7 @@ xenbus_open(void)
     /* Our own domain: 0 in dom0, something else in a driver domain. */
     self = xs_read(xsh, XBT_NULL, "domid", NULL);
     free(vif_root);
-    vif_root = xasprintf("/local/domain/%s%s", self && *self ? self : "0",
+    vif_root = xasprintf("/local/domain/%s%s", self && self[0] ? self : "0",
                          "/backend/vif");
     free(self);
 
