@@ -87,10 +87,11 @@ is_event_driven(const struct netdev_xvif *dev)
 
 /* Class callbacks. */
 
+/* Runs at registration, before ovs-vswitchd has parsed its options, so it
+ * logs nothing; the access layer is chosen on first use. */
 static int
 netdev_xvif_init(void)
 {
-    xvif_xen_init();
     xvif_register_unixctl();
     return 0;
 }
@@ -158,6 +159,7 @@ netdev_xvif_construct(struct netdev *netdev)
     struct netdev_xvif *dev = netdev_xvif_cast(netdev);
     struct xvif_list_node *n;
 
+    xvif_xen_init();
     ovs_mutex_init(&dev->mutex);
     dev->domid = dev->devid = -1;
     xvif_parse_vif_name(netdev_get_name(netdev), &dev->domid, &dev->devid);

@@ -87,6 +87,7 @@ static long long int next_open_attempt;
 static bool rescan;
 
 #define BE_TOKEN "xvif-backends"
+#define XS_LOCAL_DOMAIN "/local/domain/"
 
 static void backend_update(struct xvif_backend *);
 static void backend_disconnect(struct xvif_backend *);
@@ -311,6 +312,7 @@ xenbus_open(void)
     }
     next_open_attempt = time_msec() + 1000;
 
+    xvif_xen_init();
     xsh = xs_open(0);
     if (!xsh) {
         VLOG_WARN_RL(&rl, "cannot connect to xenstore (%s): xvif ports "
@@ -321,8 +323,8 @@ xenbus_open(void)
     /* Our own domain: 0 in dom0, something else in a driver domain. */
     self = xs_read(xsh, XBT_NULL, "domid", NULL);
     free(vif_root);
-    vif_root = xasprintf("/local/domain/%s%s", self && self[0] ? self : "0",
-                         "/backend/vif");
+    vif_root = xasprintf(XS_LOCAL_DOMAIN "%s/backend/vif",
+                         self && self[0] ? self : "0");
     free(self);
 
     if (!xs_watch(xsh, vif_root, BE_TOKEN)) {
