@@ -80,3 +80,10 @@ tests_test_xvif_offload_SOURCES = \
 	lib/xvif-offload.h
 tests_test_xvif_offload_CFLAGS = $(AM_CFLAGS)
 tests_test_xvif_offload_LDADD = $(OVS_LIBOPENVSWITCH)
+
+# A scripted netif backend that echoes a guest's packets, for testing
+# xensim-netfront's data path without ovs-vswitchd.
+noinst_PROGRAMS += tests/test-netback-echo
+tests_test_netback_echo_SOURCES = tests/test-netback-echo.c
+tests_test_netback_echo_LDADD = \
+	xensim/libxensim.la $(OVS_LIBOPENVSWITCH) $(XEN_LIBS)
