@@ -81,6 +81,11 @@ tests_test_xvif_offload_SOURCES = \
 tests_test_xvif_offload_CFLAGS = $(AM_CFLAGS)
 tests_test_xvif_offload_LDADD = $(OVS_LIBOPENVSWITCH)
 
+# Scriptable XenStore client for the xensim-xenstored tests.
+noinst_PROGRAMS += tests/test-xenstore-client
+tests_test_xenstore_client_SOURCES = tests/test-xenstore-client.c
+tests_test_xenstore_client_LDADD = $(OVS_LIBOPENVSWITCH) $(XEN_LIBS)
+
 # A scripted netif backend that echoes a guest's packets, for testing
 # xensim-netfront's data path without ovs-vswitchd.
 noinst_PROGRAMS += tests/test-netback-echo
