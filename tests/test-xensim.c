@@ -506,6 +506,46 @@ check_gnttab(void)
     CHECK_EQ(xensim_gnttab_end(d, ref), 0);
     xensim_domain_close(d);
 
+    /* One batch touching more domains than a handle keeps at hand during a
+     * call: grant-to-grant copies from domain 10 + i to 10 + (i + 1) % 12
+     * of a page that each domain filled with its own pattern. */
+    enum { N_DOMS = 12 };
+    uint32_t refs[N_DOMS][2];
+    for (int i = 0; i < N_DOMS; i++) {
+        struct xensim_domain *dd;
+        uint32_t fsrc, fdst;
+
+        CHECK_EQ(xensim_domain_create(dir, 10 + i, 2), 0);
+        CHECK_EQ(xensim_domain_open(dir, 10 + i, &dd), 0);
+        CHECK_EQ(xensim_page_alloc(dd, &fsrc), 0);
+        CHECK_EQ(xensim_page_alloc(dd, &fdst), 0);
+        fill_pattern(xensim_page(dd, fsrc), 4096, 0x50 + i);
+        CHECK_EQ(xensim_gnttab_grant(dd, 0, fsrc, true, &refs[i][0]), 0);
+        CHECK_EQ(xensim_gnttab_grant(dd, 0, fdst, false, &refs[i][1]), 0);
+        xensim_domain_close(dd);
+    }
+    xengnttab_grant_copy_segment_t many[2 * N_DOMS];
+    memset(many, 0, sizeof many);
+    for (int i = 0; i < 2 * N_DOMS; i++) {
+        int from = i % N_DOMS, to = (i + 1) % N_DOMS;
+        many[i].flags = GNTCOPY_source_gref | GNTCOPY_dest_gref;
+        many[i].source.foreign.domid = 10 + from;
+        many[i].source.foreign.ref = refs[from][0];
+        many[i].dest.foreign.domid = 10 + to;
+        many[i].dest.foreign.ref = refs[to][1];
+        many[i].len = 4096;
+    }
+    CHECK_EQ(xensim_gnttab_copy(gt, 2 * N_DOMS, many), 0);
+    for (int i = 0; i < N_DOMS; i++) {
+        int from = (i + N_DOMS - 1) % N_DOMS;
+        CHECK_EQ(many[i].status, GNTST_okay);
+        CHECK_EQ(many[N_DOMS + i].status, GNTST_okay);
+        CHECK_EQ(copy_from(gt, 10 + i, refs[i][1], 0, buf, 4096),
+                 GNTST_okay);
+        CHECK(has_pattern(buf, 0, 4096, 0x50 + from));
+        CHECK_EQ(xensim_domain_destroy(dir, 10 + i), 0);
+    }
+
     xensim_gnttab_close(gt);
     CHECK_EQ(xensim_domain_destroy(dir, 1), 0);
     CHECK_EQ(xensim_domain_destroy(dir, 2), 0);

@@ -796,9 +796,11 @@ struct xensim_domset {
 };
 
 /* Returns a domain for 'domid' that stays valid until domset_release(), or
- * NULL if there is no such live domain. */
+ * NULL if there is no such live domain.  When the set is full, an older
+ * domain other than 'keep' (which the caller is still using) is dropped. */
 static struct xensim_domain *
-domset_get(struct xensim_gnttab *gt, struct xensim_domset *s, uint16_t domid)
+domset_get(struct xensim_gnttab *gt, struct xensim_domset *s, uint16_t domid,
+           const struct xensim_domain *keep)
     OVS_EXCLUDED(gt->mutex)
 {
     for (size_t i = 0; i < s->n; i++) {
@@ -813,11 +815,11 @@ domset_get(struct xensim_gnttab *gt, struct xensim_domset *s, uint16_t domid)
 
     if (d) {
         if (s->n >= ARRAY_SIZE(s->doms)) {
-            xensim_domain_close(s->doms[0]);
-            memmove(&s->doms[0], &s->doms[1],
-                    (s->n - 1) * sizeof s->doms[0]);
-            memmove(&s->domids[0], &s->domids[1],
-                    (s->n - 1) * sizeof s->domids[0]);
+            size_t victim = s->doms[0] == keep ? 1 : 0;
+
+            xensim_domain_close(s->doms[victim]);
+            s->doms[victim] = s->doms[s->n - 1];
+            s->domids[victim] = s->domids[s->n - 1];
             s->n--;
         }
         s->doms[s->n] = d;
@@ -885,6 +887,7 @@ grant_release(struct xensim_domain *d, uint32_t ref)
 static int16_t
 copy_side(struct xensim_gnttab *gt, struct xensim_domset *s,
           const union xengnttab_copy_ptr *p, bool is_gref, bool write,
+          const struct xensim_domain *keep,
           struct xensim_domain **domp, uint8_t **addrp)
 {
     *domp = NULL;
@@ -893,7 +896,7 @@ copy_side(struct xensim_gnttab *gt, struct xensim_domset *s,
         return GNTST_okay;
     }
 
-    struct xensim_domain *d = domset_get(gt, s, p->foreign.domid);
+    struct xensim_domain *d = domset_get(gt, s, p->foreign.domid, keep);
     if (!d) {
         return GNTST_bad_domain;
     }
@@ -926,9 +929,11 @@ xensim_gnttab_copy(struct xensim_gnttab *gt, uint32_t count,
         uint8_t *src, *dst;
         int16_t status;
 
-        status = copy_side(gt, &s, &seg->source, src_gref, false, &sd, &src);
+        status = copy_side(gt, &s, &seg->source, src_gref, false, NULL,
+                           &sd, &src);
         if (status == GNTST_okay) {
-            status = copy_side(gt, &s, &seg->dest, dst_gref, true, &dd, &dst);
+            status = copy_side(gt, &s, &seg->dest, dst_gref, true, sd,
+                               &dd, &dst);
             if (status == GNTST_okay) {
                 if ((src_gref && seg->source.foreign.offset + seg->len
                      > XENSIM_PAGE_SIZE)
