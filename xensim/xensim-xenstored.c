@@ -2290,6 +2290,9 @@ main(int argc, char *argv[])
             }
         }
         unixctl_server_run(unixctl);
+        if (exiting) {
+            break;
+        }
 
         pstream_wait(dom0_listener);
         HMAP_FOR_EACH (d, hmap_node, &domains) {
