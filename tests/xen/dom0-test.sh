@@ -1,0 +1,473 @@
+#!/bin/bash
+# Copyright (c) 2026 The xvif authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at:
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+# Runs in the test dom0 (started by /init from the host share): starts
+# ovsdb-server (Debian's) and the project's ovs-vswitchd with a netdev bridge
+# br0, installs the vif-xvif hotplug script and runs the scenarios with real
+# Linux PV domUs.  Every check prints one "RESULT: PASS|FAIL <name> -- ..."
+# line (also appended to /mnt/host/out/results); the host turns them into the
+# verdict.  Everything is bounded by timeouts.
+
+SHARE=/mnt/host
+OUT=$SHARE/out
+RES=$OUT/results
+mkdir -p "$OUT"
+: > "$RES"
+VSWITCHD_MODE=$(cat $SHARE/vswitchd-mode 2>/dev/null || echo project)
+SCENARIOS=$(cat $SHARE/scenarios 2>/dev/null || echo all)
+
+export OVS_RUNDIR=/run/openvswitch OVS_LOGDIR=/var/log/openvswitch \
+       OVS_DBDIR=/etc/openvswitch
+DOM0_IP=10.99.0.1
+IP1=10.99.0.2
+IP2=10.99.0.3
+MAC1=00:16:3e:00:00:01
+MAC2=00:16:3e:00:00:02
+CON=/var/log/xen/console
+
+result() {
+    local r=$1 name=$2
+    shift 2
+    echo "RESULT: $r $name${*:+ -- $*}" | tee -a "$RES"
+}
+
+# check NAME DETAIL COMMAND...: PASS if COMMAND succeeds.
+check() {
+    local name=$1 detail=$2
+    shift 2
+    if "$@"; then
+        result PASS "$name" "$detail"
+        return 0
+    else
+        result FAIL "$name" "$detail"
+        return 1
+    fi
+}
+
+want() {
+    case " $SCENARIOS " in
+        *" all "*|*" $1 "*) return 0 ;;
+    esac
+    return 1
+}
+
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.2 s until it succeeds or
+# SECONDS (of uptime, not iterations: forks are slow under TCG) have passed.
+wait_for() {
+    local end
+    end=$(awk -v t="$1" '{ print int($1 + t) }' /proc/uptime)
+    shift
+    while true; do
+        "$@" && return 0
+        [ "$(cut -d. -f1 /proc/uptime)" -ge "$end" ] && return 1
+        sleep 0.2
+    done
+}
+
+xs() { timeout 10 xenstore-read "$1" 2>/dev/null; }
+xs_absent() { ! timeout 10 xenstore-exists "$1" 2>/dev/null; }
+vsctl() { timeout 30 ovs-vsctl --timeout=20 "$@"; }
+ports() { vsctl list-ports br0 2>/dev/null | tr '\n' ' '; }
+has_port() { vsctl list-ports br0 2>/dev/null | grep -qx "$1"; }
+no_port() { ! has_port "$1"; }
+domid() { timeout 10 xl domid "$1" 2>/dev/null; }
+be_state() { xs /local/domain/0/backend/vif/$1/$2/state; }
+be_state_is() { [ "$(be_state "$1" "$2")" = "$3" ]; }
+
+# agent IP COMMANDS: runs COMMANDS by /bin/sh in the domU (TCP 7777).
+agent() {
+    local ip=$1
+    shift
+    printf '%s\n' "$*" | timeout "${AGENT_TIMEOUT:-40}" nc -N -w 30 "$ip" 7777
+}
+
+# Console lines of guest NAME after line FROM.
+console() {
+    tail -n +"$(( ${2:-0} + 1 ))" "$CON/guest-$1.log" 2>/dev/null
+}
+console_lines() { wc -l < "$CON/guest-$1.log" 2>/dev/null || echo 0; }
+console_has() { console "$1" "$2" | grep -q "$3"; }
+
+snapshot() {
+    local tag=$1
+    {
+        echo "== uptime $(up) =="
+        timeout 10 xl list
+        timeout 10 xenstore-ls -f /local/domain/0/backend
+        echo "== frontends =="
+        for d in $(timeout 10 xenstore-list /local/domain 2>/dev/null); do
+            [ "$d" = 0 ] && continue
+            timeout 10 xenstore-ls -f /local/domain/$d/device 2>/dev/null
+        done
+        echo "== /libxl =="
+        timeout 10 xenstore-ls -f /libxl 2>/dev/null
+    } > "$OUT/xenstore-$tag.txt" 2>&1
+    {
+        timeout 10 ovs-vsctl show
+        timeout 10 ovs-vsctl --columns=name,type,ofport,error,status,external_ids,ingress_policing_rate,ingress_policing_burst,mtu,mtu_request list Interface
+        timeout 10 ovs-ofctl dump-flows br0
+        timeout 10 ovs-appctl dpif/show
+        echo "== xvif/show =="
+        timeout 10 ovs-appctl xvif/show 2>&1
+    } > "$OUT/ovs-$tag.txt" 2>&1
+}
+
+# mkcfg NAME MAC IP VCPUS [VIF-EXTRA]
+mkcfg() {
+    cat > /root/$1.cfg <<EOF
+name = "$1"
+type = "pv"
+kernel = "/root/vmlinuz"
+ramdisk = "/root/domu.cpio.gz"
+extra = "console=hvc0 xvif.ip=$3/24 xvif.peer=$DOM0_IP"
+memory = 192
+vcpus = $4
+vif = [ 'mac=$2,bridge=br0,script=vif-xvif$5' ]
+on_crash = "preserve"
+EOF
+}
+
+# create NAME: xl create, then checks the port; sets $D (domid).
+create() {
+    local name=$1 t0 rc
+    t0=$(up)
+    timeout 60 xl -vvv create /root/$name.cfg > "$OUT/xl-create-$name-$t0.log" 2>&1
+    rc=$?
+    D=$(domid "$name")
+    mark "xl create $name rc=$rc domid=$D ($t0 -> $(up))"
+    [ $rc = 0 ] && [ -n "$D" ]
+}
+
+# port_ok DOMID DEVID MAC: the port exists, hotplug-status is connected and
+# the external ids are there.
+port_ok() {
+    local p=vif$1.$2 be=/local/domain/0/backend/vif/$1/$2
+    has_port $p || { echo "no port $p (ports: $(ports))"; return 1; }
+    [ "$(xs $be/hotplug-status)" = connected ] \
+        || { echo "hotplug-status=$(xs $be/hotplug-status)"; return 1; }
+    [ "$(vsctl get Interface $p type)" = xvif ] \
+        || { echo "type=$(vsctl get Interface $p type)"; return 1; }
+    vsctl get Interface $p external_ids:attached-mac | grep -qi "$3" \
+        || { echo "attached-mac missing"; return 1; }
+    [ -n "$(vsctl get Interface $p external_ids:xen-vm-uuid 2>/dev/null)" ] \
+        || { echo "xen-vm-uuid missing"; return 1; }
+    return 0
+}
+
+# dom0's ping is busybox's (minbase has no iputils).
+ping_ok() { timeout 20 busybox ping -c 3 -W 2 "$@" > /dev/null 2>&1; }
+ping_retry() {
+    local i
+    for i in 1 2 3; do
+        ping_ok "$@" && return 0
+        sleep 1
+    done
+    return 1
+}
+
+# (busybox 1.35's wget segfaults with -T: bounded by timeout instead.)
+# fetch FROM-IP TO-IP PORT: the domU at FROM fetches /blob from TO over HTTP
+# and prints the md5; "blob_md5 IP" prints the blob's md5 at the source.
+fetch() {
+    AGENT_TIMEOUT=60 agent "$1" \
+        "timeout 40 wget -q -O - http://$2:$3/blob | md5sum | cut -d' ' -f1"
+}
+blob_md5() { agent "$1" "md5sum /www/blob | cut -d' ' -f1"; }
+
+flow_packets() {
+    timeout 10 ovs-ofctl dump-flows br0 "$1" 2>/dev/null \
+        | sed -n 's/.*n_packets=\([0-9]*\).*/\1/p' | head -n 1
+}
+
+finish() {
+    snapshot final
+    cp /var/log/openvswitch/*.log "$OUT/" 2>/dev/null
+    cp -r /var/log/xen "$OUT/xen-logs" 2>/dev/null
+    dmesg > "$OUT/dom0-dmesg.txt"
+    mark "dom0-test finished: $(grep -c '^RESULT: PASS' "$RES") passed," \
+         "$(grep -c '^RESULT: FAIL' "$RES") failed"
+    exit 0
+}
+
+############################################################ setup
+mark "dom0-test start (vswitchd=$VSWITCHD_MODE, scenarios=$SCENARIOS)"
+cat > /etc/modprobe.d/xvif-no-netback.conf <<EOF
+blacklist xen-netback
+install xen-netback /bin/false
+EOF
+timeout 10 modprobe -r xen-netback 2>/dev/null
+check setup.no-netback "xen-netback not loaded, backend/vif free" \
+    test ! -e /sys/module/xen_netback
+
+mkdir -p $OVS_RUNDIR $OVS_LOGDIR $OVS_DBDIR /usr/local/sbin /etc/xen/scripts
+install -m 755 $SHARE/bin/vif-xvif /etc/xen/scripts/vif-xvif
+if [ "$VSWITCHD_MODE" = debian ]; then
+    VSWITCHD=/usr/lib/openvswitch-switch/ovs-vswitchd
+else
+    install -m 755 $SHARE/bin/ovs-vswitchd /usr/local/sbin/ovs-vswitchd
+    VSWITCHD=/usr/local/sbin/ovs-vswitchd
+    [ -f $SHARE/bin/xvif-ctl ] \
+        && install -m 755 $SHARE/bin/xvif-ctl /usr/local/bin/xvif-ctl
+fi
+missing=$(ldd $VSWITCHD 2>&1 | grep 'not found')
+check setup.vswitchd-libs "$VSWITCHD shared libraries${missing:+: $missing}" \
+    test -z "$missing"
+
+ovsdb-tool create $OVS_DBDIR/conf.db /usr/share/openvswitch/vswitch.ovsschema
+ovsdb-server --remote=punix:$OVS_RUNDIR/db.sock --pidfile --detach \
+    --log-file=$OVS_LOGDIR/ovsdb-server.log
+timeout 20 ovs-vsctl --no-wait init
+t0=$(up)
+$VSWITCHD unix:$OVS_RUNDIR/db.sock --pidfile --detach \
+    --log-file=$OVS_LOGDIR/ovs-vswitchd.log -vconsole:off -vfile:info
+rc=$?
+mark "ovs-vswitchd rc=$rc ($t0 -> $(up))"
+for m in $(timeout 10 ovs-appctl vlog/list 2>/dev/null | awk '/xvif/{print $1}'); do
+    timeout 10 ovs-appctl vlog/set "$m:file:dbg" > /dev/null
+done
+timeout 10 ovs-appctl version > "$OUT/vswitchd-version.txt" 2>&1
+vsctl add-br br0 -- set bridge br0 datapath_type=netdev
+wait_for 10 test -e /sys/class/net/br0
+ip addr add $DOM0_IP/24 dev br0
+ip link set br0 up
+check setup.ovs "ovs-vswitchd running, br0 (netdev) holds $DOM0_IP" \
+    test $rc = 0 -a -e /sys/class/net/br0
+types=$(vsctl get Open_vSwitch . iface_types)
+[ "$VSWITCHD_MODE" = debian ] \
+    || check setup.iface-types "iface_types=$types" grep -qw xvif <<< "$types"
+busybox httpd -p 8080 -h /root
+head -c 4000000 /dev/urandom > /root/blob
+DOM0_MD5=$(md5sum /root/blob | cut -d' ' -f1)
+
+############################################################ hotplug script
+# vif-xvif run by hand against a synthetic backend directory (domid 99): bridge
+# parsing, rate, vifname -> iface-id, error reporting, offline.
+if want hotplug; then
+    be=/local/domain/0/backend/vif/99/0
+    xenstore-write $be/bridge br0.10:20:30 $be/mac 00:16:3e:99:99:99 \
+        $be/rate 62500,50000 $be/vifname lport-99 $be/hotplug-status "" \
+        /local/domain/99/vm /vm/00000000-0000-0000-0000-000000000099 \
+        /local/domain/99/name fake99
+    XENBUS_PATH=backend/vif/99/0 vif=vif99.0 timeout 60 \
+        /etc/xen/scripts/vif-xvif online type_if=vif > "$OUT/hotplug-99.log" 2>&1
+    rc=$?
+    hs=$(xs $be/hotplug-status)
+    he=$(xs $be/hotplug-error)
+    if [ "$VSWITCHD_MODE" = debian ]; then
+        # No xvif class: the script must report an error and remove the port.
+        check hotplug.error-path "rc=$rc status=$hs error=$he" \
+            test $rc != 0 -a "$hs" = error -a -n "$he"
+        check hotplug.error-cleanup "ports: $(ports)" no_port vif99.0
+    else
+        desc="rc=$rc status=$hs error=$he"
+        desc="$desc tag=$(vsctl get Port vif99.0 tag 2>&1)"
+        desc="$desc trunks=$(vsctl get Port vif99.0 trunks 2>&1)"
+        desc="$desc rate=$(vsctl get Interface vif99.0 ingress_policing_rate 2>&1)"
+        desc="$desc burst=$(vsctl get Interface vif99.0 ingress_policing_burst 2>&1)"
+        desc="$desc iface-id=$(vsctl get Interface vif99.0 external_ids:iface-id 2>&1)"
+        desc="$desc vm=$(vsctl get Interface vif99.0 external_ids:xen-vm-name 2>&1)"
+        check hotplug.online "$desc" \
+            grep -Eq 'rc=0 status=connected error= tag=10 trunks=\[20, 30\] rate=10000 burst=500 iface-id="?lport-99"? vm="?fake99"?$' <<< "$desc"
+    fi
+    XENBUS_PATH=backend/vif/99/0 vif=vif99.0 timeout 60 \
+        /etc/xen/scripts/vif-xvif offline type_if=vif >> "$OUT/hotplug-99.log" 2>&1
+    rc=$?
+    check hotplug.offline "rc=$rc ports: $(ports)" \
+        test $rc = 0 -a -z "$(vsctl list-ports br0 | grep vif99.0)"
+    XENBUS_PATH=backend/vif/99/0 vif=vif99.0 timeout 60 \
+        /etc/xen/scripts/vif-xvif bogus >> "$OUT/hotplug-99.log" 2>&1
+    check hotplug.bad-command "rc=$?" test $? != 0
+    xenstore-rm /local/domain/0/backend/vif/99
+    xenstore-rm /local/domain/99
+fi
+
+[ "$VSWITCHD_MODE" = debian ] && finish
+
+mkcfg domu1 $MAC1 $IP1 1
+mkcfg domu2 $MAC2 $IP2 2
+cp /var/log/xen/xen-hotplug.log "$OUT/" 2>/dev/null
+
+############################################################ (a) ping
+create domu1
+rc=$?
+D1=$D
+if [ $rc != 0 ] || [ -z "$D1" ]; then
+    result FAIL create.domu1 "xl create failed: $(tail -n 5 $OUT/xl-create-domu1-*.log | tr '\n' ' ')"
+    finish
+fi
+why=$(port_ok $D1 0 $MAC1)
+check create.domu1 "domid $D1, port vif$D1.0 ${why:-ok}" test -z "$why"
+wait_for 40 be_state_is $D1 0 4
+check connect.domu1 "backend state $(be_state $D1 0) (4 = Connected)" \
+    be_state_is $D1 0 4
+snapshot domu1-created
+wait_for 60 console_has domu1 0 'DOMU-MARK.*PING-' 
+check a.domu-pings-dom0 "$(console domu1 | grep -a 'PING-' | tail -n 1)" \
+    console_has domu1 0 'PING-OK'
+check a.dom0-pings-domu "ping $IP1" ping_retry $IP1
+
+############################################################ (mq) 2 vcpus
+create domu2
+rc=$?
+D2=$D
+if [ $rc = 0 ] && [ -n "$D2" ]; then
+    why=$(port_ok $D2 0 $MAC2)
+    check create.domu2 "domid $D2, port vif$D2.0 ${why:-ok}" test -z "$why"
+    wait_for 40 be_state_is $D2 0 4
+    wait_for 60 console_has domu2 0 'DOMU-MARK.*PING-'
+    maxq=$(xs /local/domain/0/backend/vif/$D2/0/multi-queue-max-queues)
+    nq=$(xs /local/domain/$D2/device/vif/0/multi-queue-num-queues)
+    check mq.two-queues "backend max-queues=$maxq, frontend num-queues=$nq, state $(be_state $D2 0)" \
+        test "$nq" = 2
+    check mq.traffic "ping $IP2 with $nq queue(s)" ping_retry $IP2
+else
+    result FAIL create.domu2 "xl create failed"
+fi
+snapshot domu2-created
+
+############################################################ (b) OpenFlow
+if want flows; then
+    timeout 10 ovs-ofctl del-flows br0
+    timeout 10 ovs-ofctl add-flow br0 "priority=0,actions=NORMAL"
+    timeout 10 ovs-ofctl add-flow br0 \
+        "priority=100,icmp,nw_src=$IP1,nw_dst=$IP2,actions=drop"
+    timeout 10 ovs-ofctl add-flow br0 "priority=100,tcp,tp_dst=8081,actions=drop"
+    timeout 10 ovs-ofctl dump-flows br0 > "$OUT/flows-b.txt"
+    src=$(blob_md5 $IP2)
+    got=$(fetch $IP1 $IP2 8080)
+    check b.tcp-domu2-to-domu1 "4 MB over TCP, md5 src=$src got=$got" \
+        test -n "$src" -a "$src" = "$got"
+    src=$(blob_md5 $IP1)
+    got=$(fetch $IP2 $IP1 8080)
+    check b.tcp-domu1-to-domu2 "4 MB over TCP, md5 src=$src got=$got" \
+        test -n "$src" -a "$src" = "$got"
+    out=$(agent $IP1 "ping -c 3 -W 1 $IP2 > /dev/null 2>&1; echo rc=\$?")
+    n=$(flow_packets "icmp,nw_src=$IP1,nw_dst=$IP2")
+    check b.icmp-drop "domu1 ping domu2 under drop rule: $out, rule n_packets=$n" \
+        test "$out" = "rc=1" -a "${n:-0}" -gt 0
+    out=$(AGENT_TIMEOUT=30 agent $IP1 "timeout 5 wget -q -O - http://$IP2:8081/blob | wc -c")
+    n=$(flow_packets "tcp,tp_dst=8081")
+    check b.tcp-port-drop "fetch from :8081 under drop rule got '${out}' bytes, rule n_packets=$n" \
+        test "${out:-0}" -lt 1000 -a "${n:-0}" -gt 0
+    timeout 10 ovs-ofctl del-flows br0 "icmp,nw_src=$IP1,nw_dst=$IP2"
+    out=$(agent $IP1 "ping -c 3 -W 2 $IP2 > /dev/null 2>&1; echo rc=\$?")
+    check b.icmp-after-rule-removed "domu1 ping domu2: $out" test "$out" = "rc=0"
+    got=$(timeout 60 busybox wget -q -O - http://$IP1:8080/blob | md5sum | cut -d' ' -f1)
+    src=$(blob_md5 $IP1)
+    check b.tcp-domu1-to-dom0 "4 MB, md5 src=$src got=$got" \
+        test -n "$src" -a "$src" = "$got"
+    got=$(fetch $IP1 $DOM0_IP 8080)
+    check b.tcp-dom0-to-domu1 "4 MB, md5 src=$DOM0_MD5 got=$got" \
+        test "$DOM0_MD5" = "$got"
+    timeout 10 ovs-ofctl del-flows br0
+    timeout 10 ovs-ofctl add-flow br0 "priority=0,actions=NORMAL"
+fi
+
+############################################################ MTU
+if want mtu; then
+    check mtu.dom0-domu-1500 "ping -s 1472 $IP1 (1500-byte IP packets)" \
+        ping_retry -s 1472 $IP1
+    out=$(agent $IP1 "ping -c 3 -W 2 -s 1472 $IP2 > /dev/null 2>&1; echo rc=\$?")
+    check mtu.domu-domu-1500 "domu1 ping -s 1472 domu2: $out" test "$out" = "rc=0"
+fi
+
+############################################################ reconnect
+# Netfront unbind/bind in the guest: backend 4 -> (5) -> 6 -> 2 -> 4 while
+# online stays 1; the port stays.
+if want reconnect; then
+    states=""
+    agent $IP1 "(sleep 1; echo vif-0 > /sys/bus/xen/drivers/vif/unbind; sleep 2; echo vif-0 > /sys/bus/xen/drivers/vif/bind) < /dev/null > /dev/null 2>&1 &" > /dev/null
+    last=""
+    for i in $(seq 1 100); do
+        s=$(be_state $D1 0)
+        [ "$s" != "$last" ] && states="$states $s" && last=$s
+        case "$states" in *6*4) break ;; esac
+        sleep 0.1
+    done
+    check reconnect.states "backend states seen:$states" \
+        grep -q '6.* 4$' <<< "$states"
+    check reconnect.port-kept "ports: $(ports)" has_port vif$D1.0
+    check reconnect.traffic "ping $IP1 after rebind" ping_retry $IP1
+    snapshot after-reconnect
+fi
+
+############################################################ detach/attach
+if want detach; then
+    t0=$(up)
+    timeout 60 xl network-detach domu1 0 > "$OUT/xl-detach.log" 2>&1
+    rc=$?
+    wait_for 10 no_port vif$D1.0
+    check detach.port-removed "rc=$rc ($t0 -> $(up)), ports: $(ports)" \
+        test $rc = 0 -a -z "$(vsctl list-ports br0 | grep -x vif$D1.0)"
+    check detach.xenstore-clean "backend/vif/$D1/0 gone" \
+        xs_absent /local/domain/0/backend/vif/$D1/0
+    timeout 60 xl network-attach domu1 mac=$MAC1 bridge=br0 script=vif-xvif \
+        > "$OUT/xl-attach.log" 2>&1
+    rc=$?
+    dev=$(timeout 10 xenstore-list /local/domain/0/backend/vif/$D1 2>/dev/null | tail -n 1)
+    why=$(port_ok $D1 "$dev" $MAC1)
+    check attach.port "rc=$rc devid=$dev ${why:-ok}" test $rc = 0 -a -z "$why"
+    wait_for 40 be_state_is $D1 "$dev" 4
+    check attach.traffic "ping $IP1 over devid $dev (state $(be_state $D1 "$dev"))" \
+        ping_retry $IP1
+    snapshot after-attach
+fi
+
+############################################################ (c) destroy
+if [ -n "$D2" ]; then
+    t0=$(up)
+    timeout 60 xl destroy domu2 > "$OUT/xl-destroy-domu2.log" 2>&1
+    rc=$?
+    wait_for 10 no_port vif$D2.0
+    check c.destroy-port-removed "xl destroy rc=$rc ($t0 -> $(up)), ports: $(ports)" \
+        test $rc = 0 -a -z "$(vsctl list-ports br0 | grep -x vif$D2.0)"
+    check c.destroy-xenstore-clean "nothing under backend/vif/$D2" \
+        xs_absent /local/domain/0/backend/vif/$D2
+    snapshot after-destroy
+
+############################################################ (d) re-create
+    n0=$(console_lines domu2)
+    mkcfg domu2 $MAC2 $IP2 2 ",rate=100Mb/s"
+    if create domu2; then
+        D2b=$D
+        why=$(port_ok $D2b 0 $MAC2)
+        check d.recreate "new domid $D2b (was $D2), port vif$D2b.0 ${why:-ok}" \
+            test -z "$why" -a "$D2b" != "$D2"
+        r=$(vsctl get Interface vif$D2b.0 ingress_policing_rate)
+        check d.rate "xl rate=100Mb/s -> ingress_policing_rate=$r (rate key $(xs /local/domain/0/backend/vif/$D2b/0/rate))" \
+            test "$r" = 100000
+        wait_for 40 be_state_is $D2b 0 4
+        wait_for 60 console_has domu2 "$n0" 'DOMU-MARK.*PING-'
+        check d.domu-pings-dom0 "$(console domu2 "$n0" | grep -a 'PING-' | tail -n 1)" \
+            console_has domu2 "$n0" 'PING-OK'
+        src=$(blob_md5 $IP2)
+        got=$(fetch $IP1 $IP2 8080)
+        check d.tcp "4 MB domu2 -> domu1, md5 src=$src got=$got" \
+            test -n "$src" -a "$src" = "$got"
+    else
+        result FAIL d.recreate "xl create failed"
+    fi
+fi
+
+############################################################ teardown
+timeout 60 xl destroy domu1 > /dev/null 2>&1
+timeout 60 xl destroy domu2 > /dev/null 2>&1
+wait_for 10 test -z "$(vsctl list-ports br0)"
+check teardown.no-ports "ports left: $(ports)" test -z "$(vsctl list-ports br0)"
+left=$(timeout 10 xenstore-list /local/domain/0/backend/vif 2>/dev/null | tr '\n' ' ')
+check teardown.xenstore-clean "backend/vif entries left: $left" test -z "$left"
+pgrep -x ovs-vswitchd > /dev/null
+check teardown.vswitchd-alive "ovs-vswitchd still running" test $? = 0
+finish

@@ -1,0 +1,286 @@
+#!/bin/bash
+# Copyright (c) 2026 The xvif authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at:
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+# tests/xen/run.sh: the real-Xen end-to-end check of xvif.
+#
+# Boots Xen 4.17 + a Debian bookworm PV dom0 under QEMU (TCG), starts
+# Debian's ovsdb-server and the project's ovs-vswitchd in dom0 (no kernel
+# xen-netback), and runs Linux PV domUs -- created by plain `xl create` with
+# `vif = ['mac=...,bridge=br0,script=vif-xvif']` -- against it with real
+# traffic.  Prints one PASS/FAIL line per check and a verdict; exits 0 only if
+# every check passed.  See tests/xen/README.md.
+#
+# Usage (root):  tests/xen/run.sh [options]
+#   --build-dir DIR   build tree holding vswitchd/ovs-vswitchd (default: the
+#                     source tree this script is in)
+#   --make            run `make vswitchd/ovs-vswitchd utilities/xvif-ctl` in
+#                     the build tree first
+#   --cache DIR       image cache (default /var/cache/xvif/xen-qemu)
+#   --logs DIR        where logs go (default $CACHE/logs, emptied first)
+#   --scenarios LIST  space-separated subset of: hotplug flows mtu reconnect
+#                     detach (the ping/create/destroy/re-create core always
+#                     runs; default: all)
+#   --debian-vswitchd harness self-test with Debian's ovs-vswitchd (no xvif
+#                     class): checks boot, OVS and the hotplug script's error
+#                     path only
+#   --timeout SEC     QEMU wall-clock limit (default 480)
+#   --rebuild         drop the cached images (not the debootstrap rootfs)
+
+set -euo pipefail
+
+SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
+BUILDDIR=$SRCDIR
+CACHE=/var/cache/xvif/xen-qemu
+LOGS=
+SCENARIOS=all
+MODE=project
+QEMU_TIMEOUT=480
+DO_MAKE=no
+REBUILD=no
+
+die() {
+    echo "run.sh: ERROR: $*" >&2
+    exit 2
+}
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --build-dir) BUILDDIR=$(cd "$2" && pwd); shift ;;
+        --make) DO_MAKE=yes ;;
+        --cache) CACHE=$2; shift ;;
+        --logs) LOGS=$2; shift ;;
+        --scenarios) SCENARIOS=$2; shift ;;
+        --debian-vswitchd) MODE=debian ;;
+        --timeout) QEMU_TIMEOUT=$2; shift ;;
+        --rebuild) REBUILD=yes ;;
+        -h|--help) sed -n '16,40p' "$0"; exit 0 ;;
+        *) die "unknown option $1 (see --help)" ;;
+    esac
+    shift
+done
+[ "$(id -u)" = 0 ] || die "must run as root (debootstrap, chroot, QEMU)"
+LOGS=${LOGS:-$CACHE/logs}
+HERE=$SRCDIR/tests/xen
+
+T0=$(date +%s.%N)
+elapsed() { echo "$(date +%s.%N) - $T0" | bc; }
+step() { printf '== [%6.1fs] %s\n' "$(elapsed)" "$*"; }
+
+# ---------------------------------------------------------------- host tools
+# Packages installed into the dom0 rootfs.  Part of the cache key.
+DOM0_PKGS="xen-utils-4.17 xenstore-utils openvswitch-switch iproute2 kmod"
+DOM0_PKGS="$DOM0_PKGS procps netcat-openbsd tcpdump"
+HOST_PKGS="qemu-system-x86 busybox-static cpio debootstrap bc perl"
+
+step "host packages"
+need=""
+for p in $HOST_PKGS; do
+    dpkg -s "$p" > /dev/null 2>&1 || need="$need $p"
+done
+if [ -n "$need" ]; then
+    echo "installing:$need"
+    timeout 300 apt-get update -qq \
+        || die "apt-get update failed; cannot install$need"
+    DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq \
+        --no-install-recommends $need \
+        || die "apt-get install$need failed"
+fi
+for t in qemu-system-x86_64 busybox cpio debootstrap bc perl; do
+    command -v $t > /dev/null || die "$t missing after install"
+done
+
+# ---------------------------------------------------------------- binaries
+if [ $MODE = project ]; then
+    if [ $DO_MAKE = yes ]; then
+        step "make in $BUILDDIR"
+        (cd "$BUILDDIR" && make vswitchd/ovs-vswitchd) \
+            || die "make vswitchd/ovs-vswitchd failed"
+        (cd "$BUILDDIR" && make utilities/xvif-ctl) \
+            || echo "note: utilities/xvif-ctl did not build (optional)"
+    fi
+    [ -x "$BUILDDIR/vswitchd/ovs-vswitchd" ] \
+        || die "$BUILDDIR/vswitchd/ovs-vswitchd not built" \
+               "(cd $BUILDDIR && make vswitchd/ovs-vswitchd, or --make)"
+fi
+[ -f "$SRCDIR/utilities/vif-xvif" ] || die "$SRCDIR/utilities/vif-xvif missing"
+
+mkdir -p "$CACHE"
+cd "$CACHE"
+MIRROR=${MIRROR:-$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources \
+                   2>/dev/null | head -n 1)}
+[ -n "$MIRROR" ] || MIRROR=$(awk '$1=="deb"{print $2; exit}' \
+                              /etc/apt/sources.list 2>/dev/null)
+[ -n "$MIRROR" ] || die "no Debian mirror found in apt sources (set MIRROR=)"
+
+# ---------------------------------------------------------------- Xen + kernel
+KPKG=${KPKG:-$(apt-cache depends linux-image-amd64 2>/dev/null \
+               | awk '/Depends: linux-image-[0-9]/{print $2; exit}')}
+[ -n "$KPKG" ] || die "cannot resolve linux-image-amd64 (apt-get update?)"
+KV=${KPKG#linux-image-}
+PKGDIR=$CACHE/pkgs-$KV
+step "kernel $KPKG + xen-hypervisor-4.17-amd64"
+if [ ! -e "$PKGDIR/.done" ]; then
+    rm -rf "$PKGDIR"
+    mkdir -p "$PKGDIR/x"
+    (cd "$PKGDIR" && timeout 600 apt-get download "$KPKG" \
+        xen-hypervisor-4.17-amd64) || die "apt-get download failed"
+    for d in "$PKGDIR"/*.deb; do
+        dpkg-deb -x "$d" "$PKGDIR/x"
+    done
+    touch "$PKGDIR/.done"
+fi
+KERNEL=$PKGDIR/x/boot/vmlinuz-$KV
+KMOD=$PKGDIR/x/lib/modules/$KV
+XENGZ=$(ls "$PKGDIR"/x/boot/xen-4.17*-amd64.gz 2>/dev/null | head -n 1)
+[ -f "$KERNEL" ] && [ -n "$XENGZ" ] || die "kernel or Xen missing in $PKGDIR"
+
+# ---------------------------------------------------------------- dom0 rootfs
+ROOTKEY=$(echo "bookworm $DOM0_PKGS" | md5sum | cut -c1-8)
+ROOTFS=$CACHE/rootfs-$ROOTKEY
+step "dom0 rootfs $ROOTFS"
+if [ ! -e "$ROOTFS/.done" ]; then
+    rm -rf "$ROOTFS"
+    timeout 1200 debootstrap --variant=minbase \
+        --include="$(echo "$DOM0_PKGS" | tr ' ' ',')" \
+        bookworm "$ROOTFS" "$MIRROR" > "$CACHE/debootstrap.log" 2>&1 \
+        || { tail -n 20 "$CACHE/debootstrap.log"; \
+             die "debootstrap failed (log: $CACHE/debootstrap.log)"; }
+    touch "$ROOTFS/.done"
+fi
+
+# ---------------------------------------------------------------- images
+DOM0_MODS="drivers/xen/xen-evtchn drivers/xen/xen-gntdev
+  drivers/xen/xen-gntalloc drivers/xen/xen-privcmd drivers/xen/xenfs/xenfs
+  drivers/net/tun drivers/virtio/virtio_ring drivers/virtio/virtio
+  drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci_modern_dev
+  drivers/virtio/virtio_pci net/9p/9pnet net/9p/9pnet_virtio fs/netfs/netfs
+  fs/fscache/fscache fs/9p/9p"
+IMG_VERSION=2     # bump when the image recipe below changes
+IMGKEY=$( (echo "$IMG_VERSION $ROOTKEY $KV $DOM0_MODS"; cat "$HERE/dom0-init" \
+           "$HERE/domu-init" /bin/busybox) | md5sum | cut -c1-8)
+IMG=$CACHE/img-$IMGKEY
+[ $REBUILD = yes ] && rm -rf "$CACHE"/img-*
+step "images $IMG"
+if [ ! -e "$IMG/.done" ]; then
+    rm -rf "$CACHE"/img-* "$CACHE/stage" "$CACHE/domu-root"
+    mkdir -p "$IMG"
+    # domU: static busybox + Linux's own xen-netfront.
+    R=$CACHE/domu-root
+    mkdir -p "$R"/{bin,proc,sys,dev,etc,tmp}
+    cp /bin/busybox "$R/bin/busybox"
+    for a in $(/bin/busybox --list); do
+        [ "$a" = busybox ] || ln -sf busybox "$R/bin/$a"
+    done
+    cp "$KMOD/kernel/drivers/net/xen-netfront.ko" "$R/"
+    install -m 755 "$HERE/domu-init" "$R/init"
+    (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) > "$IMG/domu.cpio.gz"
+    rm -rf "$R"
+    # dom0: the rootfs, trimmed, without xen-netback; uncompressed cpio (gzip
+    # would cost seconds of TCG time at every boot).
+    S=$CACHE/stage
+    cp -a "$ROOTFS" "$S"
+    rm -rf "$S"/var/cache/apt/archives/*.deb "$S"/var/lib/apt/lists/* \
+        "$S"/usr/share/doc "$S"/usr/share/locale "$S"/usr/share/man \
+        "$S"/usr/share/info "$S"/usr/share/i18n \
+        "$S"/usr/lib/x86_64-linux-gnu/gconv "$S"/usr/lib/python3* \
+        "$S"/usr/lib/udev/hwdb.bin "$S"/usr/lib/udev/hwdb.d
+    for m in $DOM0_MODS; do
+        mkdir -p "$S/lib/modules/$KV/kernel/$(dirname $m)"
+        cp "$KMOD/kernel/$m.ko" "$S/lib/modules/$KV/kernel/$m.ko"
+    done
+    cp "$KMOD"/modules.builtin "$KMOD"/modules.builtin.modinfo \
+        "$KMOD"/modules.order "$S/lib/modules/$KV/"
+    chroot "$S" depmod -a "$KV"
+    mkdir -p "$S/etc/modprobe.d"
+    printf 'blacklist xen-netback\ninstall xen-netback /bin/false\n' \
+        > "$S/etc/modprobe.d/xvif-no-netback.conf"
+    cp /bin/busybox "$S/bin/busybox"
+    cp "$KERNEL" "$S/root/vmlinuz"
+    cp "$IMG/domu.cpio.gz" "$S/root/"
+    install -m 755 "$HERE/dom0-init" "$S/init"
+    (cd "$S" && find . | cpio -o -H newc --quiet) > "$IMG/dom0.cpio"
+    rm -rf "$S"
+    zcat "$XENGZ" > "$IMG/xen"
+    cp "$KERNEL" "$IMG/vmlinuz"
+    touch "$IMG/.done"
+fi
+ls -la "$IMG"
+
+# ---------------------------------------------------------------- share
+SHARE=$CACHE/share
+rm -rf "$SHARE"
+mkdir -p "$SHARE/bin" "$SHARE/out"
+install -m 755 "$SRCDIR/utilities/vif-xvif" "$SHARE/bin/vif-xvif"
+if [ $MODE = project ]; then
+    install -m 755 "$BUILDDIR/vswitchd/ovs-vswitchd" "$SHARE/bin/"
+    if [ -x "$BUILDDIR/utilities/xvif-ctl" ]; then
+        install -m 755 "$BUILDDIR/utilities/xvif-ctl" "$SHARE/bin/"
+    fi
+    echo "ovs-vswitchd: $(ls -la "$BUILDDIR/vswitchd/ovs-vswitchd")"
+    (cd "$BUILDDIR" && git log -1 --format='commit %h %s' 2>/dev/null) || true
+fi
+install -m 644 "$HERE/dom0-test.sh" "$SHARE/dom0-test.sh"
+echo "$MODE" > "$SHARE/vswitchd-mode"
+echo "$SCENARIOS" > "$SHARE/scenarios"
+echo $((QEMU_TIMEOUT - 40)) > "$SHARE/dom0-timeout"
+
+# ---------------------------------------------------------------- boot
+rm -rf "$LOGS"
+mkdir -p "$LOGS"
+step "boot Xen + dom0 in QEMU/TCG (limit ${QEMU_TIMEOUT}s); console: $LOGS/qemu.log"
+exec 3>&1
+set +e
+timeout --kill-after=10 "$QEMU_TIMEOUT" qemu-system-x86_64 -accel tcg \
+    -cpu qemu64,+svm -m 3072 -smp 1 -nographic -no-reboot -monitor none \
+    -virtfs local,path="$SHARE",mount_tag=host0,security_model=none,id=host0 \
+    -kernel "$IMG/xen" \
+    -append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all" \
+    -initrd "$IMG/vmlinuz console=hvc0,$IMG/dom0.cpio" < /dev/null 2>&1 \
+  | perl -MTime::HiRes=time -ne \
+      'BEGIN{$|=1;$t0=time} printf("[%7.2f] %s", time-$t0, $_);
+       if (/^(RESULT|MARK)/) { s/\r//g; print STDERR "  dom0: $_"; }' \
+      > "$LOGS/qemu.log" 2>&3
+qrc=${PIPESTATUS[0]}
+set -e
+sleep 0.5
+step "QEMU exited (rc $qrc)"
+cp -r "$SHARE/out/." "$LOGS/" 2>/dev/null || true
+
+# ---------------------------------------------------------------- verdict
+rc=0
+results=$LOGS/results
+[ -s "$results" ] || { echo "FAIL: no results from dom0"; rc=1; }
+if ! grep -q 'MARK.*dom0-test finished' "$LOGS/qemu.log"; then
+    echo "FAIL: dom0 test script did not finish (timeout or crash; see $LOGS/qemu.log)"
+    rc=1
+fi
+[ $qrc = 124 ] && { echo "FAIL: QEMU hit the ${QEMU_TIMEOUT}s limit"; rc=1; }
+if [ -s "$results" ]; then
+    sed 's/^RESULT: //' "$results"
+    npass=$(grep -c '^RESULT: PASS' "$results" || true)
+    nfail=$(grep -c '^RESULT: FAIL' "$results" || true)
+    [ "$nfail" = 0 ] || rc=1
+else
+    npass=0
+    nfail=0
+fi
+echo "logs: $LOGS (qemu.log = Xen + dom0 console, xen-logs/console = domU consoles,"
+echo "      ovs-vswitchd.log, xenstore-*.txt, ovs-*.txt)"
+if [ $rc = 0 ]; then
+    step "VERDICT: PASS ($npass checks)"
+else
+    step "VERDICT: FAIL ($npass passed, $nfail failed)"
+fi
+exit $rc
