@@ -15,3 +15,5 @@
 bin_PROGRAMS += utilities/xvif-ctl
 utilities_xvif_ctl_SOURCES = utilities/xvif-ctl.c
 utilities_xvif_ctl_LDADD = $(OVS_LIBOPENVSWITCH)
+
+dist_sbin_SCRIPTS += utilities/vif-xvif
