@@ -350,6 +350,7 @@ queue_destroy(struct xvif_queue *q)
     for (size_t i = q->gso_next; i < q->gso_n; i++) {
         dp_packet_delete(q->gso_segs[i]);
     }
+    xvif_rx_destroy_backlog(q);
     free(q->tx_segs);
     free(q->rx_segs);
     queue_add_stats(&dev->old_stats, &q->tx_stats);
@@ -484,6 +485,7 @@ xvif_connect(struct netdev_xvif *dev)
         q->domid = fe->domid;
         ovs_mutex_init(&q->rx_lock);
         atomic_init(&q->fatal, false);
+        atomic_init(&q->rx_backlog_count, 0);
         q->tx_segs = xmalloc(XVIF_MAX_SEGS * sizeof *q->tx_segs);
         q->rx_segs = xmalloc(XVIF_MAX_SEGS * sizeof *q->rx_segs);
         error = queue_connect(q, &fe->queues[i], fe->split_evtchn);
@@ -540,7 +542,10 @@ netdev_xvif_reconfigure(struct netdev *netdev)
     int error = 0;
 
     /* Any change means a new connection: tear down, then build up. */
-    xvif_disconnect(dev);
+    if (dev->connected) {
+        xvif_disconnect(dev);
+        xvif_xenbus_port_disconnected(dev);
+    }
     if (dev->want_connected && !dev->disabled_reason) {
         error = xvif_connect(dev);
         if (error) {
@@ -609,6 +614,7 @@ netdev_xvif_rxq_recv(struct netdev_rxq *rxq, struct dp_packet_batch *batch,
     if (!q) {
         return EAGAIN;
     }
+    xvif_rx_flush(q);
     error = xvif_tx_recv(q, batch, is_event_driven(q->dev));
     if (qfill) {
         *qfill = q->tx_more ? -ENOTSUP : 0;
@@ -636,7 +642,8 @@ netdev_xvif_rxq_wait(struct netdev_rxq *rxq)
     if (fatal) {
         return;
     }
-    if (q->tx_more || RING_HAS_UNCONSUMED_REQUESTS(&q->tx)) {
+    if (q->tx_more || RING_HAS_UNCONSUMED_REQUESTS(&q->tx)
+        || xvif_rx_backlog_ready(q)) {
         poll_immediate_wake();
     } else {
         poll_fd_wait(xvif_evtchn_fd(q->xce), POLLIN);
@@ -651,7 +658,8 @@ netdev_xvif_rxq_enabled(struct netdev_rxq *rxq)
 
 static int
 netdev_xvif_send(struct netdev *netdev, int qid,
-                 struct dp_packet_batch *batch, bool concurrent_txq)
+                 struct dp_packet_batch *batch,
+                 bool concurrent_txq OVS_UNUSED)
 {
     struct netdev_xvif *dev = netdev_xvif_cast(netdev);
     struct xvif_queue *q;
@@ -660,14 +668,9 @@ netdev_xvif_send(struct netdev *netdev, int qid,
         dp_packet_delete_batch(batch, true);
         return 0;
     }
+    /* xvif_rx_send() serializes concurrent senders itself. */
     q = &dev->queues[qid % dev->n_queues];
-    if (concurrent_txq || dev->n_queues < (unsigned int) netdev->n_txq) {
-        ovs_mutex_lock(&q->rx_lock);
-        xvif_rx_send(q, batch);
-        ovs_mutex_unlock(&q->rx_lock);
-    } else {
-        xvif_rx_send(q, batch);
-    }
+    xvif_rx_send(q, batch);
     return 0;
 }
 

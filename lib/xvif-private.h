@@ -70,6 +70,10 @@ struct xvif_backend;
 #define XVIF_BURST 32
 #define XVIF_MAX_SEGS (XVIF_BURST * XVIF_MAX_SLOTS)
 
+/* Guest RX backlog: packets and how long they may wait for buffers. */
+#define XVIF_RX_BACKLOG 512
+#define XVIF_RX_STALL_MS 10000
+
 /* Segments of a GSO packet from the guest that did not fit in the batch
  * that produced them: delivered by the next rxq_recv() calls. */
 #define XVIF_MAX_GSO_SEGS 64
@@ -148,9 +152,18 @@ struct xvif_queue {
     struct dp_packet *gso_segs[XVIF_MAX_GSO_SEGS];
     size_t gso_n, gso_next;     /* Segments waiting for the next batch. */
 
-    /* Guest RX: our sent packets go into the guest's posted buffers. */
-    struct ovs_mutex rx_lock;   /* Serializes concurrent send() calls. */
+    /* Guest RX: our sent packets go into the guest's posted buffers.
+     * 'rx_lock' protects the ring's back end and the backlog against
+     * concurrent senders and the polling thread's flushes. */
+    struct ovs_mutex rx_lock;
     netif_rx_back_ring_t rx;
+    /* Packets waiting for the guest to post buffers (a ring of
+     * XVIF_RX_BACKLOG), as Linux's netback queues them rather than dropping
+     * on a momentarily full ring.  Dropped after XVIF_RX_STALL_MS. */
+    struct dp_packet *rx_backlog[XVIF_RX_BACKLOG];
+    unsigned int rx_backlog_head, rx_backlog_n;
+    long long int rx_backlog_since;
+    atomic_uint rx_backlog_count;   /* rx_backlog_n, for lock-free peeks. */
     void *rx_page;
     uint32_t rx_port;           /* == tx_port unless split. */
 
@@ -235,6 +248,9 @@ void xvif_tx_fatal(struct xvif_queue *, const char *reason);
 
 /* xvif-rx.c: OVS -> guest RX. */
 void xvif_rx_send(struct xvif_queue *, struct dp_packet_batch *);
+void xvif_rx_flush(struct xvif_queue *);
+bool xvif_rx_backlog_ready(struct xvif_queue *);
+void xvif_rx_destroy_backlog(struct xvif_queue *);
 
 /* Queues (netdev-xvif.c). */
 void xvif_queue_notify(struct xvif_queue *, uint32_t port,

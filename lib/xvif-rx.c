@@ -20,13 +20,19 @@
  * Xen names the rings from the guest's point of view, OVS from the port's:
  * this file serves send, and its counters are OVS's "tx_*".
  *
- * For each batch: every packet takes as many posted buffers as it needs (one
- * page each; more than one only when the guest has feature-sg), its data is
- * copied into them with one batched grant copy for the whole batch, and one
- * response per buffer tells the guest where the data is (NETRXF_more_data
- * chains the buffers of one packet).  A packet for which the guest has not
- * posted enough buffers is dropped and counted: a guest that does not read
- * never holds up the switch or other guests. */
+ * Every packet takes as many posted buffers as it needs (one page each; more
+ * than one only when the guest has feature-sg), its data is copied into them
+ * with one batched grant copy per burst, and one response per buffer tells
+ * the guest where the data is (NETRXF_more_data chains the buffers of one
+ * packet).
+ *
+ * When the guest has not posted enough buffers, packets wait in a bounded
+ * per-queue backlog, as Linux's netback queues them: the backend asks the
+ * guest for a notification when it posts buffers (req_event) and flushes the
+ * backlog then, from the queue's polling thread.  A full backlog drops and
+ * counts, and a guest that posts nothing for XVIF_RX_STALL_MS loses its
+ * backlog, so a guest that does not read never holds up the switch, other
+ * guests, or more than a bounded amount of memory. */
 
 #include <config.h>
 
@@ -35,6 +41,7 @@
 
 #include "dp-packet.h"
 #include "openvswitch/vlog.h"
+#include "timeval.h"
 #include "util.h"
 #include "xvif-private.h"
 
@@ -42,69 +49,84 @@ VLOG_DEFINE_THIS_MODULE(xvif_rx);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
-/* The largest packet a guest can receive: 18 pages with feature-sg. */
-#define RX_MAX_SLOTS XVIF_MAX_SLOTS
+/* Packets per grant-copy burst. */
+#define RX_BURST NETDEV_MAX_BURST
 
 /* One packet on its way to the guest. */
 struct rx_pkt {
+    struct dp_packet *packet;
     unsigned int first_seg;     /* Its segments in the queue's scratch. */
     unsigned int n_segs;
-    uint16_t ids[RX_MAX_SLOTS];         /* Ids of the buffers it took. */
-    uint16_t lens[RX_MAX_SLOTS];        /* Bytes in each. */
+    uint16_t ids[XVIF_MAX_SLOTS];       /* Ids of the buffers it took. */
+    uint16_t lens[XVIF_MAX_SLOTS];      /* Bytes in each. */
 };
 
-/* Sends the packets of 'batch' to the guest behind queue 'q' and frees them.
- * The caller holds 'q->rx_lock' if sends may be concurrent. */
-void
-xvif_rx_send(struct xvif_queue *q, struct dp_packet_batch *batch)
+/* Returns the number of buffers 'packet' needs, or 0 if the guest cannot
+ * take it at all. */
+static unsigned int
+rx_slots_needed(const struct xvif_queue *q, const struct dp_packet *packet)
+{
+    uint32_t size = dp_packet_size(packet);
+    unsigned int needed = DIV_ROUND_UP(size, XVIF_PAGE_SIZE);
+
+    if (!size || (needed > 1 && !q->dev->active.sg)
+        || needed > XVIF_MAX_SLOTS) {
+        return 0;
+    }
+    return needed;
+}
+
+/* Copies as many of the 'n' packets in 'packets' as the guest has buffers
+ * for into the guest, in order, and returns how many it consumed (sent or
+ * dropped as too big).  Packets it consumed are freed. */
+static size_t
+rx_deliver(struct xvif_queue *q, struct dp_packet **packets, size_t n)
+    OVS_REQUIRES(q->rx_lock)
 {
     netif_rx_back_ring_t *rx = &q->rx;
-    const struct xvif_frontend *fe = &q->dev->active;
-    struct rx_pkt pkts[NETDEV_MAX_BURST];
+    struct rx_pkt pkts[RX_BURST];
     unsigned int n_pkts = 0, n_segs = 0;
-    struct dp_packet *packet;
-    bool fatal, notify;
+    size_t consumed = 0;
+    bool notify;
     RING_IDX rp;
-
-    atomic_read_explicit(&q->fatal, &fatal, memory_order_acquire);
-    if (fatal) {
-        q->rx_stats.tx_dropped += dp_packet_batch_size(batch);
-        q->rx_stats.tx_not_connected += dp_packet_batch_size(batch);
-        dp_packet_delete_batch(batch, true);
-        return;
-    }
 
     rp = rx->sring->req_prod;
     xen_rmb();
     if (RING_REQUEST_PROD_OVERFLOW(rx, rp)) {
         xvif_tx_fatal(q, "impossible number of RX requests");
-        q->rx_stats.tx_dropped += dp_packet_batch_size(batch);
-        dp_packet_delete_batch(batch, true);
-        return;
+        return 0;
     }
 
-    DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
-        uint32_t size = dp_packet_size(packet);
+    while (consumed < n && n_pkts < RX_BURST) {
+        struct dp_packet *packet = packets[consumed];
+        unsigned int needed = rx_slots_needed(q, packet);
         const char *data = dp_packet_data(packet);
-        unsigned int needed = DIV_ROUND_UP(size, XVIF_PAGE_SIZE);
+        uint32_t size = dp_packet_size(packet);
         struct rx_pkt *pkt;
         uint32_t pos = 0;
 
-        if (!size || (needed > 1 && !fe->sg) || needed > RX_MAX_SLOTS) {
+        if (!needed) {
             q->rx_stats.tx_too_big++;
             q->rx_stats.tx_dropped++;
+            dp_packet_delete(packet);
+            consumed++;
             continue;
         }
         if (rp - rx->req_cons < needed) {
             /* Ask for a notification when the guest posts enough buffers,
-             * as Linux does; the packet is dropped meanwhile. */
+             * as Linux does. */
             rx->sring->req_event = rx->req_cons + needed;
-            q->rx_stats.tx_no_buffer++;
-            q->rx_stats.tx_dropped++;
+            xen_mb();
+            if (rx->sring->req_prod - rx->req_cons < needed) {
+                break;
+            }
+            rp = rx->sring->req_prod;
+            xen_rmb();
             continue;
         }
 
         pkt = &pkts[n_pkts++];
+        pkt->packet = packet;
         pkt->first_seg = n_segs;
         pkt->n_segs = needed;
         for (unsigned int j = 0; j < needed; j++) {
@@ -126,6 +148,7 @@ xvif_rx_send(struct xvif_queue *q, struct dp_packet_batch *batch)
             seg->status = GNTST_general_error;
             pos += len;
         }
+        consumed++;
     }
 
     if (n_segs) {
@@ -144,8 +167,8 @@ xvif_rx_send(struct xvif_queue *q, struct dp_packet_batch *batch)
 
     for (unsigned int i = 0; i < n_pkts; i++) {
         const struct rx_pkt *pkt = &pkts[i];
-        bool ok = true;
         uint32_t bytes = 0;
+        bool ok = true;
 
         for (unsigned int j = 0; j < pkt->n_segs; j++) {
             if (q->rx_segs[pkt->first_seg + j].status != GNTST_okay) {
@@ -173,6 +196,7 @@ xvif_rx_send(struct xvif_queue *q, struct dp_packet_batch *batch)
             q->rx_stats.tx_copy_error++;
             q->rx_stats.tx_dropped++;
         }
+        dp_packet_delete(pkt->packet);
     }
     if (n_pkts) {
         RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(rx, notify);
@@ -180,5 +204,148 @@ xvif_rx_send(struct xvif_queue *q, struct dp_packet_batch *batch)
             xvif_queue_notify(q, q->rx_port, &q->rx_stats);
         }
     }
-    dp_packet_delete_batch(batch, true);
+    return consumed;
+}
+
+/* Delivers 'n' packets, bursts at a time, until the guest runs out of
+ * buffers.  Returns how many were consumed. */
+static size_t
+rx_deliver_all(struct xvif_queue *q, struct dp_packet **packets, size_t n)
+    OVS_REQUIRES(q->rx_lock)
+{
+    size_t done = 0;
+
+    while (done < n) {
+        size_t k = rx_deliver(q, packets + done, n - done);
+
+        if (!k) {
+            break;
+        }
+        done += k;
+    }
+    return done;
+}
+
+static void
+rx_backlog_set_count(struct xvif_queue *q)
+    OVS_REQUIRES(q->rx_lock)
+{
+    atomic_store_relaxed(&q->rx_backlog_count, q->rx_backlog_n);
+}
+
+/* Delivers what the backlog holds, as far as the guest has buffers, and
+ * drops it all if the guest has posted nothing for too long. */
+static void
+rx_flush__(struct xvif_queue *q)
+    OVS_REQUIRES(q->rx_lock)
+{
+    while (q->rx_backlog_n) {
+        struct dp_packet *run[RX_BURST];
+        size_t n = 0, done;
+
+        for (unsigned int i = q->rx_backlog_head;
+             n < MIN(q->rx_backlog_n, RX_BURST);
+             i = (i + 1) % XVIF_RX_BACKLOG) {
+            run[n++] = q->rx_backlog[i];
+        }
+        done = rx_deliver_all(q, run, n);
+        q->rx_backlog_head = (q->rx_backlog_head + done) % XVIF_RX_BACKLOG;
+        q->rx_backlog_n -= done;
+        q->rx_backlog_since = time_msec();
+        if (done < n) {
+            break;
+        }
+    }
+    if (q->rx_backlog_n
+        && time_msec() - q->rx_backlog_since > XVIF_RX_STALL_MS) {
+        VLOG_WARN_RL(&rl, "%s: queue %u: guest RX stalled: dropping %u "
+                     "queued packets", netdev_get_name(&q->dev->up), q->id,
+                     q->rx_backlog_n);
+        q->rx_stats.tx_no_buffer += q->rx_backlog_n;
+        q->rx_stats.tx_dropped += q->rx_backlog_n;
+        xvif_rx_destroy_backlog(q);
+    }
+    rx_backlog_set_count(q);
+}
+
+/* Sends the packets of 'batch' to the guest behind queue 'q' and frees
+ * them. */
+void
+xvif_rx_send(struct xvif_queue *q, struct dp_packet_batch *batch)
+{
+    struct dp_packet **packets = batch->packets;
+    size_t n = dp_packet_batch_size(batch), done = 0;
+    bool fatal;
+
+    atomic_read_explicit(&q->fatal, &fatal, memory_order_acquire);
+    if (fatal) {
+        q->rx_stats.tx_dropped += n;
+        q->rx_stats.tx_not_connected += n;
+        dp_packet_delete_batch(batch, true);
+        return;
+    }
+
+    ovs_mutex_lock(&q->rx_lock);
+    if (q->rx_backlog_n) {
+        rx_flush__(q);
+    }
+    if (!q->rx_backlog_n) {
+        done = rx_deliver_all(q, packets, n);
+    }
+    for (; done < n; done++) {
+        if (q->rx_backlog_n < XVIF_RX_BACKLOG) {
+            if (!q->rx_backlog_n) {
+                q->rx_backlog_since = time_msec();
+            }
+            q->rx_backlog[(q->rx_backlog_head + q->rx_backlog_n)
+                          % XVIF_RX_BACKLOG] = packets[done];
+            q->rx_backlog_n++;
+        } else {
+            q->rx_stats.tx_no_buffer++;
+            q->rx_stats.tx_dropped++;
+            dp_packet_delete(packets[done]);
+        }
+    }
+    rx_backlog_set_count(q);
+    ovs_mutex_unlock(&q->rx_lock);
+    dp_packet_batch_init(batch);
+}
+
+/* Called by the queue's polling thread: delivers the backlog if there is
+ * one and nobody else is sending right now. */
+void
+xvif_rx_flush(struct xvif_queue *q)
+{
+    unsigned int n;
+
+    atomic_read_relaxed(&q->rx_backlog_count, &n);
+    if (n && !ovs_mutex_trylock(&q->rx_lock)) {
+        rx_flush__(q);
+        ovs_mutex_unlock(&q->rx_lock);
+    }
+}
+
+/* Returns true if the backlog of 'q' has packets and the guest has posted
+ * buffers for at least one of them (a reason not to sleep). */
+bool
+xvif_rx_backlog_ready(struct xvif_queue *q)
+{
+    unsigned int n;
+
+    atomic_read_relaxed(&q->rx_backlog_count, &n);
+    return n && q->rx.sring->req_prod != q->rx.req_cons;
+}
+
+/* Frees the backlog of 'q'.  The caller holds 'q->rx_lock' or owns 'q'
+ * exclusively. */
+void
+xvif_rx_destroy_backlog(struct xvif_queue *q)
+    OVS_NO_THREAD_SAFETY_ANALYSIS
+{
+    while (q->rx_backlog_n) {
+        dp_packet_delete(q->rx_backlog[q->rx_backlog_head]);
+        q->rx_backlog_head = (q->rx_backlog_head + 1) % XVIF_RX_BACKLOG;
+        q->rx_backlog_n--;
+    }
+    q->rx_backlog_head = 0;
 }

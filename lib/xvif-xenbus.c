@@ -90,7 +90,7 @@ static bool rescan;
 #define XS_LOCAL_DOMAIN "/local/domain/"
 
 static void backend_update(struct xvif_backend *);
-static void backend_disconnect(struct xvif_backend *);
+static bool backend_disconnect(struct xvif_backend *);
 
 /* Xenstore helpers. */
 
@@ -492,6 +492,10 @@ backend_set_state(struct xvif_backend *be, int state)
     snprintf(buf, sizeof buf, "%d", state);
     if (xs_put(XBT_NULL, be->path, "state", buf)) {
         be->state = state;
+        if (be->dev) {
+            /* The Interface status column shows the state. */
+            netdev_change_seq_changed(&be->dev->up);
+        }
     }
 }
 
@@ -647,13 +651,19 @@ backend_connect(struct xvif_backend *be)
     netdev_xvif_connect_request(dev, &fe);
 }
 
-static void
+/* Asks the attached port to disconnect from the frontend.  Returns true
+ * if the port still has the guest's rings mapped: then the caller must not
+ * announce Closing or Closed yet (the frontend would end its grants under
+ * us); xvif_xenbus_port_changed() brings us back once it is done. */
+static bool
 backend_disconnect(struct xvif_backend *be)
 {
     be->connect_pending = false;
     if (be->dev) {
         netdev_xvif_disconnect_request(be->dev);
+        return be->dev->connected;
     }
+    return false;
 }
 
 /* Reads the toolstack's keys that matter to the port: MAC and MTU. */
@@ -728,10 +738,13 @@ backend_update(struct xvif_backend *be)
             be->state = XenbusStateInitWait;
         } else if (xs_state == XenbusStateClosing && !be->online) {
             /* Toolstack teardown (xl destroy, network-detach). */
-            VLOG_INFO("%s: toolstack teardown", be->path);
+            if (be->state != XenbusStateClosing) {
+                VLOG_INFO("%s: toolstack teardown", be->path);
+            }
             be->state = XenbusStateClosing;
-            backend_disconnect(be);
-            backend_set_state(be, XenbusStateClosed);
+            if (!backend_disconnect(be)) {
+                backend_set_state(be, XenbusStateClosed);
+            }
             return;
         } else {
             be->state = xs_state;
@@ -780,6 +793,9 @@ backend_update(struct xvif_backend *be)
                       xvif_xenbus_state_name(be->fe_state),
                       xvif_xenbus_state_name(fe_state));
             be->fe_state = fe_state;
+            if (be->dev) {
+                netdev_change_seq_changed(&be->dev->up);
+            }
         }
     }
 
@@ -791,8 +807,9 @@ backend_update(struct xvif_backend *be)
                 backend_set_state(be, XenbusStateInitWait);
             }
         } else if (be->state == XenbusStateConnected) {
-            backend_disconnect(be);
-            backend_set_state(be, XenbusStateInitWait);
+            if (!backend_disconnect(be)) {
+                backend_set_state(be, XenbusStateInitWait);
+            }
         }
         break;
 
@@ -816,21 +833,23 @@ backend_update(struct xvif_backend *be)
         break;
 
     case XenbusStateClosing:
-        backend_disconnect(be);
-        backend_set_state(be, XenbusStateClosing);
+        if (!backend_disconnect(be)) {
+            backend_set_state(be, XenbusStateClosing);
+        }
         break;
 
     case XenbusStateClosed:
-        backend_disconnect(be);
-        backend_set_state(be, XenbusStateClosed);
+        if (!backend_disconnect(be)) {
+            backend_set_state(be, XenbusStateClosed);
+        }
         break;
 
     case XenbusStateUnknown:
     default:
         if (be->fe_seen) {
             /* The guest went away. */
-            backend_disconnect(be);
-            if (be->state != XenbusStateInitialising
+            if (!backend_disconnect(be)
+                && be->state != XenbusStateInitialising
                 && be->state != XenbusStateUnknown) {
                 backend_set_state(be, XenbusStateClosed);
             }
@@ -884,6 +903,17 @@ xvif_xenbus_detach(struct netdev_xvif *dev)
     be->connect_pending = false;
     if (xsh) {
         be->dirty = true;
+    }
+}
+
+/* Called by the port after it disconnected from the frontend in its
+ * reconfigure callback: the backend may now announce what it held back. */
+void
+xvif_xenbus_port_disconnected(struct netdev_xvif *dev)
+{
+    if (dev->be) {
+        dev->be->dirty = true;
+        poll_immediate_wake();
     }
 }
 

@@ -45,6 +45,7 @@ void xvif_xenbus_wait(void);
 void xvif_xenbus_attach(struct netdev_xvif *);
 void xvif_xenbus_detach(struct netdev_xvif *);
 void xvif_xenbus_port_connected(struct netdev_xvif *, int error);
+void xvif_xenbus_port_disconnected(struct netdev_xvif *);
 void xvif_xenbus_get_status(const struct netdev_xvif *, struct smap *);
 const char *xvif_xenbus_state_name(int state);
 

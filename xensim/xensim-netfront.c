@@ -1164,7 +1164,9 @@ nf_data_run(void)
             }
             break;
         case NF_MODE_GEN:
-            nf_tx_gen(q);
+            if (gen_frame) {
+                nf_tx_gen(q);
+            }
             break;
         case NF_MODE_PCAP:
             if (i == 0) {
@@ -1919,7 +1921,9 @@ main(int argc, char *argv[])
         tap_setup();
         break;
     case NF_MODE_GEN:
-        gen_setup();
+        if (gen_size) {
+            gen_setup();
+        }
         break;
     case NF_MODE_PCAP:
         pcap_setup();
