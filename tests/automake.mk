@@ -28,6 +28,7 @@ TESTSUITE_AT = \
 	tests/xenstored.at \
 	tests/netfront.at \
 	tests/netdev-xvif.at \
+	tests/xvif-traffic.at \
 	tests/xvif-offload.at
 TESTSUITE = $(srcdir)/tests/testsuite
 TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir
@@ -38,9 +39,14 @@ DISTCLEANFILES += tests/atconfig tests/atlocal
 # build whose schema and libraries we use.
 AUTOTEST_PATH = vswitchd:utilities:xensim:tests:$(OVS_BUILDDIR)/utilities:$(OVS_BUILDDIR)/ovsdb:$(OVS_BUILDDIR)/tests
 
+# RECHECK=yes reruns failed tests once, as OVS's own CI does; the rerun is
+# shown in the output.
 check-local: tests/atconfig tests/atlocal $(TESTSUITE) $(ALL_LOCAL)
 	$(SHELL) '$(TESTSUITE)' -C tests AUTOTEST_PATH='$(AUTOTEST_PATH)' \
-		$(TESTSUITEFLAGS)
+		$(TESTSUITEFLAGS) || \
+	(test X'$(RECHECK)' = Xyes && echo "== rechecking failed tests" && \
+	 $(SHELL) '$(TESTSUITE)' -C tests AUTOTEST_PATH='$(AUTOTEST_PATH)' \
+		--recheck)
 
 clean-local:
 	test ! -f '$(TESTSUITE)' || $(SHELL) '$(TESTSUITE)' -C tests --clean

@@ -1025,8 +1025,7 @@ struct xensim_evtchn {
     struct xensim_domain *dom;  /* Own domain. */
     uint32_t slot;              /* Handle slot in own domain. */
     int fd;                     /* Doorbell. */
-    uint64_t dir_dev;
-    uint64_t dir_ino;
+    char *dir;                          /* The simulation directory. */
     struct xensim_domcache cache OVS_GUARDED;
     uint32_t *ports OVS_GUARDED;        /* Ports bound through this handle. */
     size_t n_ports OVS_GUARDED;
@@ -1034,18 +1033,22 @@ struct xensim_evtchn {
     size_t next OVS_GUARDED;            /* Round-robin index in 'ports'. */
 };
 
-/* The abstract-namespace address of the doorbell of handle 'slot' of domain
- * 'domid' in the simulation directory identified by 'dev' and 'ino'. */
+/* The address of the doorbell of handle 'slot' of domain 'domid': a socket
+ * in the simulation directory 'dir', so that processes in different network
+ * namespaces (a guest's, a simulated host's) can ring each other.  Returns
+ * 0 if 'dir' is too long for a socket name. */
 static socklen_t
-doorbell_addr(uint64_t dev, uint64_t ino, uint16_t domid, uint32_t slot,
+doorbell_addr(const char *dir, uint16_t domid, uint32_t slot,
               struct sockaddr_un *sun)
 {
     memset(sun, 0, sizeof *sun);
     sun->sun_family = AF_UNIX;
-    int n = snprintf(sun->sun_path + 1, sizeof sun->sun_path - 1,
-                     "xensim-%"PRIx64"-%"PRIx64"-d%"PRIu16"-h%"PRIu32,
-                     dev, ino, domid, slot);
-    return offsetof(struct sockaddr_un, sun_path) + 1 + n;
+    int n = snprintf(sun->sun_path, sizeof sun->sun_path,
+                     "%s/evtchn-d%"PRIu16"-h%"PRIu32, dir, domid, slot);
+    if (n < 0 || n >= sizeof sun->sun_path) {
+        return 0;
+    }
+    return offsetof(struct sockaddr_un, sun_path) + n + 1;
 }
 
 /* Rings the doorbell of handle 'slot' of domain 'domid'.  Losing the ring
@@ -1055,7 +1058,7 @@ static void
 ring_doorbell(const struct xensim_evtchn *e, uint16_t domid, uint32_t slot)
 {
     struct sockaddr_un sun;
-    socklen_t len = doorbell_addr(e->dir_dev, e->dir_ino, domid, slot, &sun);
+    socklen_t len = doorbell_addr(e->dir, domid, slot, &sun);
     char c = 0;
 
     if (sendto(e->fd, &c, 1, MSG_DONTWAIT | MSG_NOSIGNAL,
@@ -1145,9 +1148,10 @@ try_slot(struct xensim_evtchn *e, const char *dir, uint32_t slot,
     }
 
     struct sockaddr_un sun;
-    socklen_t len = doorbell_addr(e->dir_dev, e->dir_ino, e->self, slot,
-                                  &sun);
-    if (bind(e->fd, (struct sockaddr *) &sun, len) < 0) {
+    socklen_t len = doorbell_addr(e->dir, e->self, slot, &sun);
+    /* The slot is ours: a socket left by a dead owner goes. */
+    unlink(sun.sun_path);
+    if (!len || bind(e->fd, (struct sockaddr *) &sun, len) < 0) {
         /* EADDRINUSE: a descendant of the slot's former owner still holds
          * the doorbell.  Leave the slot to it. */
         atomic_store(&hs->pid, expected);
@@ -1175,10 +1179,10 @@ xensim_evtchn_open(const char *dir, uint16_t self, struct xensim_evtchn **ep)
 
     struct xensim_evtchn *e = xzalloc(sizeof *e);
     e->self = self;
-    e->dir_dev = st.st_dev;
-    e->dir_ino = st.st_ino;
+    e->dir = xstrdup(dir);
     error = xensim_domain_open(dir, self, &e->dom);
     if (error) {
+        free(e->dir);
         free(e);
         return error;
     }
@@ -1186,6 +1190,7 @@ xensim_evtchn_open(const char *dir, uint16_t self, struct xensim_evtchn **ep)
     if (e->fd < 0) {
         error = errno;
         xensim_domain_close(e->dom);
+        free(e->dir);
         free(e);
         return error;
     }
@@ -1205,6 +1210,7 @@ xensim_evtchn_open(const char *dir, uint16_t self, struct xensim_evtchn **ep)
     if (!ok) {
         close(e->fd);
         xensim_domain_close(e->dom);
+        free(e->dir);
         free(e);
         return EMFILE;
     }
@@ -1239,10 +1245,15 @@ xensim_evtchn_close(struct xensim_evtchn *e)
     domcache_destroy(&e->cache);
     ovs_mutex_unlock(&e->mutex);
 
+    struct sockaddr_un sun;
+    if (doorbell_addr(e->dir, e->self, e->slot, &sun)) {
+        unlink(sun.sun_path);
+    }
     close(e->fd);
     atomic_store(&e->dom->handles[e->slot].pid, 0);
     xensim_domain_close(e->dom);
     ovs_mutex_destroy(&e->mutex);
+    free(e->dir);
     free(e);
 }
 
