@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+# Copyright (c) 2026 The xvif authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at:
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Turns tests/perf/run.sh's raw.jsonl into results.md, results.json and
+rate-vs-size.png (medians over the runs, ratios to the baselines of the
+same run, targets met or not)."""
+
+import json
+import os
+import statistics
+import sys
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(v, digits=3):
+    if v is None:
+        return "n/a"
+    if isinstance(v, float):
+        return "%.*f" % (digits, v)
+    return str(v)
+
+
+def main():
+    out = sys.argv[1]
+    with open(os.path.join(out, "machine.json")) as f:
+        machine = json.load(f)
+    rows = []
+    with open(os.path.join(out, "raw.jsonl")) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                rows.append(json.loads(line))
+    end = next((r for r in rows if r["kind"] == "end"), {})
+    skips = [r for r in rows if r["kind"] == "skip"]
+
+    # Forwarding: medians per (port, size, queues).
+    fwd = {}
+    for r in rows:
+        if r["kind"] == "fwd" and r.get("run", 1) != 0:
+            fwd.setdefault((r["port"], r["size"], r["queues"]), []).append(r)
+    keys = ["mpps", "gbps", "cpu_s_per_mpkt", "vswitchd_cpu",
+            "tx_notify_from_guest_per_pkt", "tx_notify_to_guest_per_pkt",
+            "rx_notify_to_guest_per_pkt", "rx_notify_from_guest_per_pkt",
+            "tx_gnt_copy_calls_per_pkt", "tx_segs_per_call",
+            "rx_gnt_copy_calls_per_pkt", "rx_segs_per_call",
+            "gen_notify_sent_per_pkt", "sink_notify_received_per_pkt",
+            "ns_per_copy"]
+    summary = {}
+    for k, rs in sorted(fwd.items()):
+        s = {"port": k[0], "size": k[1], "queues": k[2], "n": len(rs)}
+        for key in keys:
+            vals = [r[key] for r in rs if key in r]
+            if vals:
+                s[key] = med(vals)
+        mp = [r["mpps"] for r in rs]
+        s["mpps_min"], s["mpps_max"] = min(mp), max(mp)
+        summary[k] = s
+
+    def rate(port, size, q=1):
+        s = summary.get((port, size, q))
+        return s["mpps"] if s else None
+
+    def ratio(a, b):
+        return a / b if a is not None and b else None
+
+    for s in summary.values():
+        if s["port"].startswith("xvif"):
+            s["x_tap"] = ratio(s["mpps"], rate("tap", s["size"]))
+            s["x_vhost_user"] = ratio(s["mpps"],
+                                      rate("vhost-user", s["size"]))
+            s["x_copy_limit"] = ratio(s["mpps"],
+                                      rate("copy-limit", s["size"]))
+
+    tcp = {}
+    for r in rows:
+        if r["kind"] == "tcp":
+            tcp.setdefault(r["port"], []).append(r["gbps"])
+    tcp_sum = {p: {"gbps": med(v), "n": len(v)} for p, v in tcp.items()}
+    veth = tcp_sum.get("veth", {}).get("gbps")
+    for p, s in tcp_sum.items():
+        s["x_veth"] = ratio(s["gbps"], veth)
+
+    idle = [r for r in rows if r["kind"] == "idle"]
+    conn = [r["ms"] for r in rows if r["kind"] == "connect"]
+    conn_ms = med(conn)
+
+    # Targets.
+    targets = []
+
+    def target(name, value, ok, goal):
+        targets.append({"target": name, "goal": goal, "value": value,
+                        "met": None if value is None else bool(ok)})
+
+    sizes = sorted({k[1] for k in summary})
+    for t in ("xvif", "xvif-pmd"):
+        s = summary.get((t, 64, 1))
+        v = s and s.get("x_tap")
+        target("%s 64 B vs tap" % t, v, v is not None and v >= 10, ">= 10x")
+        v = s and s.get("x_vhost_user")
+        target("%s 64 B vs vhost-user (1 core)" % t, v,
+               v is not None and v >= 1.0, ">= 1.0x")
+        s = summary.get((t, 1514, 1))
+        v = s and s.get("x_copy_limit")
+        target("%s 1514 B vs copy limit" % t, v,
+               v is not None and v >= 0.8, ">= 0.8x")
+        s = summary.get((t, 64, 1))
+        if s:
+            worst = max(s.get("tx_notify_from_guest_per_pkt", 0),
+                        s.get("tx_notify_to_guest_per_pkt", 0),
+                        s.get("rx_notify_to_guest_per_pkt", 0),
+                        s.get("rx_notify_from_guest_per_pkt", 0))
+            target("%s notifications/packet, worst direction (64 B)" % t,
+                   worst, worst <= 0.02, "<= 0.02")
+            least = min(s.get("tx_segs_per_call", 0),
+                        s.get("rx_segs_per_call", 0))
+            target("%s grant-copy segments/call, worse side (64 B)" % t,
+                   least, least >= 32, ">= 32")
+    for g in ("on", "off"):
+        s = tcp_sum.get("xvif-gso-" + g)
+        v = s and s.get("x_veth")
+        target("TCP guest-guest GSO %s vs veth" % g, v,
+               v is not None and v >= 0.5, ">= 0.5x")
+    if idle:
+        big = max(idle, key=lambda r: r["vifs"])
+        extra = big["wakeups_per_s"] - big["wakeups_per_s_base"]
+        target("wakeups/s added by %d idle vifs" % big["vifs"], extra,
+               extra <= 0.5, "0")
+        target("RSS per idle vif (KiB)", big["rss_kib_per_vif"],
+               big["rss_kib_per_vif"] <= 128, "<= 128")
+    target("frontend Connected -> first forwarded packet (ms)", conn_ms,
+           conn_ms is not None and conn_ms <= 50, "<= 50")
+
+    result = {"machine": machine, "end": end, "skipped": skips,
+              "forwarding": list(summary.values()), "tcp": tcp_sum,
+              "idle": idle, "connect_ms": conn, "connect_ms_median": conn_ms,
+              "targets": targets}
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(result, f, indent=1)
+
+    # Markdown.
+    md = []
+    md.append("# xvif benchmark results\n")
+    md.append("Machine: %s, %s cores, kernel %s.  %s, %s run(s) per point, "
+              "%s s warm-up + %s s measured.  Load average at start %s, at "
+              "end %s (the machine is shared: compare only ratios within "
+              "this run).  Commit %s.\n" % (
+                  machine["cpu"], machine["cores"], machine["kernel"],
+                  "Quick run" if machine["quick"] else "Full run",
+                  machine["runs"], machine["warmup_s"], machine["measure_s"],
+                  machine["loadavg_start"], end.get("loadavg_end", "?"),
+                  machine.get("commit", "?")))
+    for s in skips:
+        md.append("**Skipped: %s** -- %s\n" % (s["port"], s["reason"]))
+    md.append("## One-way forwarding through one OpenFlow rule "
+              "(Mpps at the sink, median [min-max])\n")
+    md.append("| port | size | queues | Mpps | Gbit/s | vswitchd CPU s/Mpkt "
+              "| x tap | x vhost-user | x copy limit |")
+    md.append("|---|---|---|---|---|---|---|---|---|")
+    for k, s in sorted(summary.items(), key=lambda i: (i[0][0], i[0][2],
+                                                        i[0][1])):
+        md.append("| %s | %d | %d | %s [%s-%s] | %s | %s | %s | %s | %s |" % (
+            s["port"], s["size"], s["queues"], fmt(s["mpps"]),
+            fmt(s["mpps_min"]), fmt(s["mpps_max"]), fmt(s.get("gbps")),
+            fmt(s.get("cpu_s_per_mpkt")), fmt(s.get("x_tap"), 2),
+            fmt(s.get("x_vhost_user"), 2), fmt(s.get("x_copy_limit"), 2)))
+    md.append("\ncopy-limit = 1 / (2 x memcpy time of one packet from cold "
+              "memory into a hot ring), one core.\n")
+    md.append("## xvif ring efficiency (per packet, median)\n")
+    md.append("| port | size | queues | TX kicks from guest | TX notify to "
+              "guest | RX notify to guest | RX kicks from guest | TX copies/"
+              "pkt | TX segs/call | RX copies/pkt | RX segs/call |")
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    for k, s in sorted(summary.items(), key=lambda i: (i[0][0], i[0][2],
+                                                        i[0][1])):
+        if not s["port"].startswith("xvif"):
+            continue
+        md.append("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |"
+                  % (s["port"], s["size"], s["queues"],
+                     fmt(s.get("tx_notify_from_guest_per_pkt"), 4),
+                     fmt(s.get("tx_notify_to_guest_per_pkt"), 4),
+                     fmt(s.get("rx_notify_to_guest_per_pkt"), 4),
+                     fmt(s.get("rx_notify_from_guest_per_pkt"), 4),
+                     fmt(s.get("tx_gnt_copy_calls_per_pkt"), 4),
+                     fmt(s.get("tx_segs_per_call"), 1),
+                     fmt(s.get("rx_gnt_copy_calls_per_pkt"), 4),
+                     fmt(s.get("rx_segs_per_call"), 1)))
+    md.append("\n## TCP (iperf3, one stream, Gbit/s, median)\n")
+    md.append("| path | Gbit/s | x veth | runs |")
+    md.append("|---|---|---|---|")
+    for p, s in sorted(tcp_sum.items()):
+        md.append("| %s | %s | %s | %d |" % (p, fmt(s["gbps"]),
+                                             fmt(s["x_veth"], 2), s["n"]))
+    md.append("\n## Idle guests\n")
+    md.append("| connected idle vifs | vswitchd wakeups/s before | after | "
+              "RSS per vif (KiB) |")
+    md.append("|---|---|---|---|")
+    for r in idle:
+        md.append("| %d | %s | %s | %s |" % (
+            r["vifs"], fmt(r["wakeups_per_s_base"], 1),
+            fmt(r["wakeups_per_s"], 1), fmt(r["rss_kib_per_vif"], 1)))
+    md.append("\nFrontend Connected -> first packet at the sink: %s ms "
+              "(median of %s; polled, an upper bound).\n"
+              % (fmt(conn_ms, 1), [round(c, 1) for c in conn]))
+    md.append("## Targets\n")
+    md.append("| target | goal | measured | met |")
+    md.append("|---|---|---|---|")
+    for t in targets:
+        md.append("| %s | %s | %s | %s |" % (
+            t["target"], t["goal"], fmt(t["value"], 3),
+            {True: "yes", False: "**no**", None: "not measured"}[t["met"]]))
+    for name in sorted(os.listdir(out)):
+        if name.startswith("perf-") and name.endswith(".txt"):
+            md.append("\n## Profile: %s\n\n```" % name)
+            with open(os.path.join(out, name)) as f:
+                md.extend(l.rstrip() for l in f if not l.startswith("#")
+                          and l.strip())
+            md.append("```")
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+
+    # Plot.
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("report.py: no matplotlib, no plot", file=sys.stderr)
+        return
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    styles = {"xvif": "o-", "xvif-pmd": "s-", "tap": "v--",
+              "vhost-user": "D--", "copy-limit": "k:"}
+    for port in ("xvif", "xvif-pmd", "tap", "vhost-user", "copy-limit"):
+        pts = sorted((k[1], s) for k, s in summary.items()
+                     if k[0] == port and k[2] == 1)
+        if not pts:
+            continue
+        xs = [p[0] for p in pts]
+        ys = [p[1]["mpps"] for p in pts]
+        lo = [p[1]["mpps"] - p[1]["mpps_min"] for p in pts]
+        hi = [p[1]["mpps_max"] - p[1]["mpps"] for p in pts]
+        ax.errorbar(xs, ys, yerr=[lo, hi], fmt=styles[port], capsize=3,
+                    label=port + (" (2 copies/packet, 1 core)"
+                                  if port == "copy-limit" else ""))
+    ax.set_yscale("log")
+    ax.set_xlabel("frame size (bytes)")
+    ax.set_ylabel("Mpps at the sink (log scale)")
+    ax.set_title("One-way forwarding, 1 queue, one OpenFlow rule\n%s, "
+                 "load %s" % (machine["cpu"], machine["loadavg_start"]),
+                 fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "rate-vs-size.png"))
+
+
+if __name__ == "__main__":
+    main()
