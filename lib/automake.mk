@@ -18,6 +18,7 @@ noinst_LTLIBRARIES += lib/libxvif.la
 lib_libxvif_la_SOURCES = \
 	lib/netdev-xvif.c \
 	lib/netdev-xvif.h \
+	lib/xvif-appctl.c \
 	lib/xvif-private.h \
 	lib/xvif-rx.c \
 	lib/xvif-tx.c \

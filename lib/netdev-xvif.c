@@ -41,8 +41,9 @@
 #include "openvswitch/vlog.h"
 #include "ovs-thread.h"
 #include "smap.h"
+#include "sset.h"
 #include "timeval.h"
-#include "unixctl.h"
+#include "userspace-tso.h"
 #include "util.h"
 #include "xvif-private.h"
 #include "xvif-xenbus.h"
@@ -70,7 +71,6 @@ static const struct netdev_class netdev_xvif_class;
 static const struct netdev_class netdev_xvif_pmd_class;
 
 static void xvif_disconnect(struct netdev_xvif *);
-static void xvif_register_unixctl(void);
 
 bool
 netdev_xvif_is_xvif(const struct netdev *netdev)
@@ -85,6 +85,25 @@ is_event_driven(const struct netdev_xvif *dev)
     return netdev_get_class(&dev->up) == &netdev_xvif_class;
 }
 
+bool
+netdev_xvif_is_event_driven(const struct netdev_xvif *dev)
+{
+    return is_event_driven(dev);
+}
+
+/* Adds the name of every xvif port to 'names'. */
+void
+netdev_xvif_get_names(struct sset *names)
+{
+    struct xvif_list_node *n;
+
+    ovs_mutex_lock(&xvif_list_mutex);
+    LIST_FOR_EACH (n, node, &xvif_list) {
+        sset_add(names, netdev_get_name(&n->dev->up));
+    }
+    ovs_mutex_unlock(&xvif_list_mutex);
+}
+
 /* Class callbacks. */
 
 /* Runs at registration, before ovs-vswitchd has parsed its options, so it
@@ -92,7 +111,7 @@ is_event_driven(const struct netdev_xvif *dev)
 static int
 netdev_xvif_init(void)
 {
-    xvif_register_unixctl();
+    xvif_appctl_register();
     return 0;
 }
 
@@ -109,6 +128,9 @@ xvif_check_fatal(struct netdev_xvif *dev)
             dev->disabled_reason = xasprintf("queue %u: %s", q->id,
                                              q->fatal_reason);
             dev->disabled_time = time_wall_msec();
+            free(dev->last_fatal);
+            dev->last_fatal = xstrdup(dev->disabled_reason);
+            dev->last_fatal_time = dev->disabled_time;
             VLOG_ERR("%s: fatal error from the guest (%s): device disabled "
                      "until the frontend reconnects",
                      netdev_get_name(&dev->up), dev->disabled_reason);
@@ -170,6 +192,14 @@ netdev_xvif_construct(struct netdev *netdev)
     dev->requested_n_txq = 1;
     netdev->n_rxq = 1;
     netdev->n_txq = 1;
+    if (userspace_tso_enabled()) {
+        /* Offloaded packets are passed to guests that can take them and
+         * completed in software for those that cannot (xvif-rx.c). */
+        netdev->ol_flags |= (NETDEV_TX_OFFLOAD_TCP_TSO
+                             | NETDEV_TX_OFFLOAD_TCP_CKSUM
+                             | NETDEV_TX_OFFLOAD_UDP_CKSUM
+                             | NETDEV_TX_OFFLOAD_IPV4_CKSUM);
+    }
 
     n = xmalloc(sizeof *n);
     n->dev = dev;
@@ -204,6 +234,7 @@ netdev_xvif_destruct(struct netdev *netdev)
     xvif_xenbus_detach(dev);
     free(dev->disabled_reason);
     free(dev->last_error);
+    free(dev->last_fatal);
     ovs_mutex_destroy(&dev->mutex);
 }
 
@@ -297,6 +328,10 @@ netdev_xvif_connect_request(struct netdev_xvif *dev,
 void
 netdev_xvif_disconnect_request(struct netdev_xvif *dev)
 {
+    /* The frontend left Connected: a device disabled by a fatal protocol
+     * error may connect again when it comes back. */
+    free(dev->disabled_reason);
+    dev->disabled_reason = NULL;
     if (dev->want_connected || dev->connected) {
         dev->want_connected = false;
         netdev_request_reconfigure(&dev->up);
@@ -355,6 +390,7 @@ queue_destroy(struct xvif_queue *q)
     free(q->rx_segs);
     queue_add_stats(&dev->old_stats, &q->tx_stats);
     queue_add_stats(&dev->old_stats, &q->rx_stats);
+    queue_add_stats(&dev->old_base, &q->base);
     ovs_mutex_destroy(&q->rx_lock);
 }
 
@@ -616,6 +652,9 @@ netdev_xvif_rxq_recv(struct netdev_rxq *rxq, struct dp_packet_batch *batch,
     }
     xvif_rx_flush(q);
     error = xvif_tx_recv(q, batch, is_event_driven(q->dev));
+    if (!error) {
+        q->recv_work = true;
+    }
     if (qfill) {
         *qfill = q->tx_more ? -ENOTSUP : 0;
     }
@@ -628,14 +667,15 @@ static void
 netdev_xvif_rxq_wait(struct netdev_rxq *rxq)
 {
     struct xvif_queue *q = rxq_queue(rxq);
+    bool fatal, woken = false;
     uint32_t port;
-    bool fatal;
 
     if (!q) {
         return;
     }
     while (!xvif_evtchn_pending(q->xce, &port)) {
         q->tx_stats.notify_received++;
+        woken = true;
         xvif_evtchn_unmask(q->xce, port);
     }
     atomic_read_relaxed(&q->fatal, &fatal);
@@ -646,8 +686,13 @@ netdev_xvif_rxq_wait(struct netdev_rxq *rxq)
         || xvif_rx_backlog_ready(q)) {
         poll_immediate_wake();
     } else {
+        /* Notified, yet the last poll found no packets and none wait. */
+        if (woken && !q->recv_work) {
+            q->tx_stats.wakeups_no_work++;
+        }
         poll_fd_wait(xvif_evtchn_fd(q->xce), POLLIN);
     }
+    q->recv_work = false;
 }
 
 static bool
@@ -847,6 +892,12 @@ netdev_xvif_get_status(const struct netdev *netdev, struct smap *smap)
         }
         smap_add(smap, "frontend_features", ds_cstr(&features));
         ds_destroy(&features);
+        if (fe->multicast || fe->ctrl_ring) {
+            smap_add_format(smap, "refused_features", "%s%s%s",
+                            fe->multicast ? "multicast-control" : "",
+                            fe->multicast && fe->ctrl_ring ? " " : "",
+                            fe->ctrl_ring ? "ctrl-ring" : "");
+        }
         for (unsigned int i = 0; i < dev->n_queues; i++) {
             const struct xvif_queue *q = &dev->queues[i];
             char key[32];
@@ -871,152 +922,6 @@ netdev_xvif_get_status(const struct netdev *netdev, struct smap *smap)
     }
     ovs_mutex_unlock(&dev->mutex);
     return 0;
-}
-
-/* appctl. */
-
-/* Finds the xvif port named 'name' for an appctl command, replying with an
- * error and returning NULL if there is none.  The caller must
- * netdev_close() the result. */
-static struct netdev *
-xvif_unixctl_find(struct unixctl_conn *conn, const char *name)
-{
-    struct netdev *netdev = netdev_from_name(name);
-
-    if (!netdev) {
-        unixctl_command_reply_error(conn, "no such port");
-        return NULL;
-    }
-    if (!netdev_xvif_is_xvif(netdev)) {
-        unixctl_command_reply_error(conn, "not an xvif port");
-        netdev_close(netdev);
-        return NULL;
-    }
-    return netdev;
-}
-
-/* Appends a dump of the rings of 'dev' (like Linux netback's debugfs
- * io_ring_qN) to 'ds'. */
-static void
-xvif_dump_rings(const struct netdev_xvif *dev, struct ds *ds)
-{
-    for (unsigned int i = 0; i < dev->n_queues; i++) {
-        const struct xvif_queue *q = &dev->queues[i];
-        const netif_tx_back_ring_t *tx = &q->tx;
-        const netif_rx_back_ring_t *rx = &q->rx;
-
-        ds_put_format(ds, "  queue %u:\n", i);
-        ds_put_format(ds, "    tx ring: size %u req_prod %u req_cons %u "
-                      "rsp_prod %u rsp_prod_pvt %u req_event %u "
-                      "rsp_event %u\n", RING_SIZE(tx), tx->sring->req_prod,
-                      tx->req_cons, tx->sring->rsp_prod, tx->rsp_prod_pvt,
-                      tx->sring->req_event, tx->sring->rsp_event);
-        ds_put_format(ds, "    rx ring: size %u req_prod %u req_cons %u "
-                      "rsp_prod %u rsp_prod_pvt %u req_event %u "
-                      "rsp_event %u posted buffers %u\n", RING_SIZE(rx),
-                      rx->sring->req_prod, rx->req_cons, rx->sring->rsp_prod,
-                      rx->rsp_prod_pvt, rx->sring->req_event,
-                      rx->sring->rsp_event,
-                      rx->sring->req_prod - rx->req_cons);
-        ds_put_format(ds, "    event channels: tx port %"PRIu32
-                      " rx port %"PRIu32"\n", q->tx_port, q->rx_port);
-    }
-}
-
-static void
-xvif_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
-                  void *aux OVS_UNUSED)
-{
-    struct ds ds = DS_EMPTY_INITIALIZER;
-    struct xvif_list_node *n;
-    bool found = false;
-
-    if (argc > 1) {
-        struct netdev *netdev = xvif_unixctl_find(conn, argv[1]);
-
-        if (!netdev) {
-            return;
-        }
-        netdev_close(netdev);
-    }
-
-    ovs_mutex_lock(&xvif_list_mutex);
-    LIST_FOR_EACH (n, node, &xvif_list) {
-        struct netdev_xvif *dev = n->dev;
-        const char *name = netdev_get_name(&dev->up);
-        struct smap status = SMAP_INITIALIZER(&status);
-        struct xvif_queue_stats s;
-
-        if (argc > 1 && strcmp(argv[1], name)) {
-            continue;
-        }
-        found = true;
-        netdev_xvif_get_status(&dev->up, &status);
-        ds_put_format(&ds, "%s:\n", name);
-        const struct smap_node **nodes = smap_sort(&status);
-        for (size_t i = 0; i < smap_count(&status); i++) {
-            ds_put_format(&ds, "  %s: %s\n", nodes[i]->key,
-                          nodes[i]->value);
-        }
-        free(nodes);
-        smap_destroy(&status);
-
-        ovs_mutex_lock(&dev->mutex);
-        xvif_dump_rings(dev, &ds);
-        xvif_sum_stats(dev, &s);
-        ovs_mutex_unlock(&dev->mutex);
-        ds_put_cstr(&ds, "  statistics:\n");
-#define XVIF_COUNTER(NAME) \
-        ds_put_format(&ds, "    %s: %"PRIu64"\n", #NAME, s.NAME);
-        XVIF_QUEUE_COUNTERS
-#undef XVIF_COUNTER
-    }
-    ovs_mutex_unlock(&xvif_list_mutex);
-
-    if (!found && argc <= 1) {
-        ds_put_cstr(&ds, "no xvif ports\n");
-    }
-    unixctl_command_reply(conn, ds_cstr(&ds));
-    ds_destroy(&ds);
-}
-
-static void
-xvif_unixctl_kick(struct unixctl_conn *conn, int argc OVS_UNUSED,
-                  const char *argv[], void *aux OVS_UNUSED)
-{
-    struct netdev *netdev = xvif_unixctl_find(conn, argv[1]);
-    struct netdev_xvif *dev;
-
-    if (!netdev) {
-        return;
-    }
-    dev = netdev_xvif_cast(netdev);
-    ovs_mutex_lock(&dev->mutex);
-    for (unsigned int i = 0; i < dev->n_queues; i++) {
-        struct xvif_queue *q = &dev->queues[i];
-
-        xvif_evtchn_notify(q->xce, q->tx_port);
-        if (q->rx_port != q->tx_port) {
-            xvif_evtchn_notify(q->xce, q->rx_port);
-        }
-    }
-    ovs_mutex_unlock(&dev->mutex);
-    netdev_close(netdev);
-    unixctl_command_reply(conn, NULL);
-}
-
-static void
-xvif_register_unixctl(void)
-{
-    static struct ovsthread_once once = OVSTHREAD_ONCE_INITIALIZER;
-
-    if (ovsthread_once_start(&once)) {
-        unixctl_command_register("xvif/show", "[port]", 0, 1,
-                                 xvif_unixctl_show, NULL);
-        unixctl_command_register("xvif/kick", "port", 1, 1,
-                                 xvif_unixctl_kick, NULL);
-        ovsthread_once_done(&once);
-    }
 }
 
 /* The classes. */

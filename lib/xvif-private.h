@@ -53,6 +53,7 @@
 
 struct dp_packet;
 struct dp_packet_batch;
+struct sset;
 struct xvif_backend;
 
 #define XVIF_PAGE_SIZE 4096
@@ -99,19 +100,59 @@ struct xvif_backend;
     XVIF_COUNTER(tx_no_buffer)                                          \
     XVIF_COUNTER(tx_too_big)                                            \
     XVIF_COUNTER(tx_copy_error)                                         \
+    XVIF_COUNTER(tx_offload_error)                                      \
     XVIF_COUNTER(tx_not_connected)                                      \
     XVIF_COUNTER(notify_sent)                                           \
     XVIF_COUNTER(notify_received)                                       \
     XVIF_COUNTER(wakeups_no_work)                                       \
     XVIF_COUNTER(gnt_copy_calls)                                        \
     XVIF_COUNTER(gnt_copy_segs)                                         \
-    XVIF_COUNTER(gnt_copy_failures)
+    XVIF_COUNTER(gnt_copy_failures)                                     \
+    XVIF_COUNTER(gntst_general_error)                                   \
+    XVIF_COUNTER(gntst_bad_domain)                                      \
+    XVIF_COUNTER(gntst_bad_gntref)                                      \
+    XVIF_COUNTER(gntst_bad_page)                                        \
+    XVIF_COUNTER(gntst_bad_copy_arg)                                    \
+    XVIF_COUNTER(gntst_permission_denied)                               \
+    XVIF_COUNTER(gntst_other)
 
 struct xvif_queue_stats {
 #define XVIF_COUNTER(NAME) uint64_t NAME;
     XVIF_QUEUE_COUNTERS
 #undef XVIF_COUNTER
 };
+
+/* Counts a failed grant-copy segment with status 'status' (a GNTST_*
+ * value) in 's'.  Only the failure paths call it. */
+static inline void
+xvif_count_gntst(struct xvif_queue_stats *s, int16_t status)
+{
+    switch (status) {
+    case GNTST_okay:
+        break;
+    case GNTST_general_error:
+        s->gntst_general_error++;
+        break;
+    case GNTST_bad_domain:
+        s->gntst_bad_domain++;
+        break;
+    case GNTST_bad_gntref:
+        s->gntst_bad_gntref++;
+        break;
+    case GNTST_bad_page:
+        s->gntst_bad_page++;
+        break;
+    case GNTST_bad_copy_arg:
+        s->gntst_bad_copy_arg++;
+        break;
+    case GNTST_permission_denied:
+        s->gntst_permission_denied++;
+        break;
+    default:
+        s->gntst_other++;
+        break;
+    }
+}
 
 /* Connection parameters of one queue, read from the frontend's keys. */
 struct xvif_queue_params {
@@ -135,7 +176,9 @@ struct xvif_frontend {
     bool gso_tcpv6;             /* feature-gso-tcpv6. */
     bool ipv6_csum;             /* feature-ipv6-csum-offload. */
     bool no_csum;               /* feature-no-csum-offload. */
-    bool multicast;             /* request-multicast-control. */
+    bool multicast;             /* request-multicast-control (refused). */
+    bool ctrl_ring;             /* ctrl-ring-ref written (refused: no
+                                 * control ring). */
 };
 
 /* One netif queue: a TX and an RX ring and their event channels. */
@@ -184,6 +227,16 @@ struct xvif_queue {
      * line.  Readers sum both. */
     struct xvif_queue_stats tx_stats OVS_ALIGNED_VAR(CACHE_LINE_SIZE);
     struct xvif_queue_stats rx_stats OVS_ALIGNED_VAR(CACHE_LINE_SIZE);
+
+    /* The polling thread's: whether rxq_recv() found work since the last
+     * rxq_wait(), for 'wakeups_no_work'. */
+    bool recv_work;
+
+    /* Main thread only, under the device's 'mutex' (xvif-appctl.c): the
+     * counters' values at the last reset-stats, and notifications sent by
+     * "kick". */
+    struct xvif_queue_stats base;
+    uint64_t n_kicks;
 };
 
 /* An xvif port. */
@@ -227,6 +280,12 @@ struct netdev_xvif {
     /* Counters of queues that were torn down, so statistics survive a
      * reconnect. */
     struct xvif_queue_stats old_stats;
+    struct xvif_queue_stats old_base;   /* The queues' 'base's, likewise. */
+
+    /* The last fatal error ever seen on the port (unlike 'disabled_reason'
+     * not cleared on reconnect), and its wall-clock time in ms. */
+    char *last_fatal;
+    long long int last_fatal_time;
 };
 
 static inline struct netdev_xvif *
@@ -240,6 +299,12 @@ bool netdev_xvif_is_xvif(const struct netdev *);
 void netdev_xvif_connect_request(struct netdev_xvif *,
                                  const struct xvif_frontend *);
 void netdev_xvif_disconnect_request(struct netdev_xvif *);
+
+void netdev_xvif_get_names(struct sset *names);
+bool netdev_xvif_is_event_driven(const struct netdev_xvif *);
+
+/* xvif-appctl.c: "xvif/..." unixctl commands. */
+void xvif_appctl_register(void);
 
 /* xvif-tx.c: guest TX -> OVS. */
 int xvif_tx_recv(struct xvif_queue *, struct dp_packet_batch *,

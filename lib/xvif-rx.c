@@ -42,7 +42,9 @@
 #include "dp-packet.h"
 #include "openvswitch/vlog.h"
 #include "timeval.h"
+#include "userspace-tso.h"
 #include "util.h"
+#include "xvif-offload.h"
 #include "xvif-private.h"
 
 VLOG_DEFINE_THIS_MODULE(xvif_rx);
@@ -55,6 +57,9 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 /* One packet on its way to the guest. */
 struct rx_pkt {
     struct dp_packet *packet;
+    uint16_t flags;             /* NETRXF_* for its first response. */
+    uint16_t gso_size;          /* Nonzero: a GSO extra follows the first */
+    uint8_t gso_type;           /* response. */
     unsigned int first_seg;     /* Its segments in the queue's scratch. */
     unsigned int n_segs;
     uint16_t ids[XVIF_MAX_SLOTS];       /* Ids of the buffers it took. */
@@ -74,6 +79,91 @@ rx_slots_needed(const struct xvif_queue *q, const struct dp_packet *packet)
         return 0;
     }
     return needed;
+}
+
+/* Decides how 'packet', which may carry OVS offload requests (only with
+ * userspace-tso-enable=true), reaches the guest: as a GSO super-frame
+ * (nonzero '*gso_size') and/or with its L4 checksum left blank, as Linux's
+ * netback passes local traffic, when the guest can take that.  Returns the
+ * NETRXF_* flags for its first response. */
+static uint16_t
+rx_offload_flags(const struct xvif_queue *q, const struct dp_packet *packet,
+                 uint16_t *gso_size, uint8_t *gso_type)
+{
+    *gso_size = 0;
+    *gso_type = XEN_NETIF_GSO_TYPE_NONE;
+    if (dp_packet_hwol_is_tso(packet)) {
+        bool is_ipv6 = !dp_packet_hwol_is_ipv4(packet);
+        size_t l3_ofs, hdr_len;
+        int mss;
+
+        mss = q->dev->mtu;
+        if (!xvif_offload_check_tcp(packet, is_ipv6, &l3_ofs, &hdr_len)
+            && mss > (int) (hdr_len - l3_ofs)) {
+            *gso_size = mss - (hdr_len - l3_ofs);
+            *gso_type = (is_ipv6 ? XEN_NETIF_GSO_TYPE_TCPV6
+                                 : XEN_NETIF_GSO_TYPE_TCPV4);
+        }
+        return NETRXF_csum_blank | NETRXF_data_validated;
+    } else if (dp_packet_hwol_l4_mask(packet)) {
+        return NETRXF_csum_blank | NETRXF_data_validated;
+    }
+    return 0;
+}
+
+/* Returns true if 'packet' carries an offload request that the guest
+ * behind 'q' cannot take, so that xvif must carry it out first. */
+static bool
+rx_needs_software(const struct xvif_queue *q, const struct dp_packet *packet)
+{
+    const struct xvif_frontend *fe = &q->dev->active;
+
+    if (dp_packet_hwol_is_tso(packet)) {
+        return !fe->sg || !(dp_packet_hwol_is_ipv4(packet)
+                            ? fe->gso_tcpv4 : fe->gso_tcpv6);
+    }
+    return dp_packet_hwol_l4_mask(packet) && fe->no_csum;
+}
+
+/* Carries out in software the offloads that 'packet' asks for and the guest
+ * cannot take, storing the resulting packets in 'out' (at most
+ * XVIF_MAX_GSO_SEGS) and returning their number.  Frees 'packet'. */
+static size_t
+rx_software_offload(struct xvif_queue *q, struct dp_packet *packet,
+                    struct dp_packet **out)
+{
+    size_t n = 0;
+    int error;
+
+    if (dp_packet_hwol_is_tso(packet)) {
+        size_t l3_ofs, hdr_len;
+        bool is_ipv6 = !dp_packet_hwol_is_ipv4(packet);
+        int mss = q->dev->mtu;
+
+        error = xvif_offload_check_tcp(packet, is_ipv6, &l3_ofs, &hdr_len);
+        if (!error && mss > (int) (hdr_len - l3_ofs)) {
+            error = xvif_offload_segment_tcp(packet,
+                                             mss - (hdr_len - l3_ofs),
+                                             is_ipv6, out,
+                                             XVIF_MAX_GSO_SEGS, &n);
+        } else {
+            error = EINVAL;
+        }
+        dp_packet_delete(packet);
+    } else {
+        error = xvif_offload_complete_csum(packet);
+        if (!error) {
+            dp_packet_reset_offload(packet);
+            out[n++] = packet;
+        } else {
+            dp_packet_delete(packet);
+        }
+    }
+    if (error) {
+        q->rx_stats.tx_dropped++;
+        q->rx_stats.tx_offload_error++;
+    }
+    return n;
 }
 
 /* Copies as many of the 'n' packets in 'packets' as the guest has buffers
@@ -99,13 +189,17 @@ rx_deliver(struct xvif_queue *q, struct dp_packet **packets, size_t n)
 
     while (consumed < n && n_pkts < RX_BURST) {
         struct dp_packet *packet = packets[consumed];
-        unsigned int needed = rx_slots_needed(q, packet);
+        unsigned int data_slots = rx_slots_needed(q, packet);
+        uint16_t gso_size;
+        uint8_t gso_type;
+        uint16_t flags = rx_offload_flags(q, packet, &gso_size, &gso_type);
+        unsigned int needed = data_slots + (gso_size != 0);
         const char *data = dp_packet_data(packet);
         uint32_t size = dp_packet_size(packet);
         struct rx_pkt *pkt;
         uint32_t pos = 0;
 
-        if (!needed) {
+        if (!data_slots) {
             q->rx_stats.tx_too_big++;
             q->rx_stats.tx_dropped++;
             dp_packet_delete(packet);
@@ -127,9 +221,12 @@ rx_deliver(struct xvif_queue *q, struct dp_packet **packets, size_t n)
 
         pkt = &pkts[n_pkts++];
         pkt->packet = packet;
+        pkt->flags = flags;
+        pkt->gso_size = gso_size;
+        pkt->gso_type = gso_type;
         pkt->first_seg = n_segs;
-        pkt->n_segs = needed;
-        for (unsigned int j = 0; j < needed; j++) {
+        pkt->n_segs = data_slots;
+        for (unsigned int j = 0; j < data_slots; j++) {
             xengnttab_grant_copy_segment_t *seg = &q->rx_segs[n_segs++];
             struct netif_rx_request req;
             uint16_t len = MIN(size - pos, XVIF_PAGE_SIZE);
@@ -147,6 +244,10 @@ rx_deliver(struct xvif_queue *q, struct dp_packet **packets, size_t n)
             seg->flags = GNTCOPY_dest_gref;
             seg->status = GNTST_general_error;
             pos += len;
+            if (!j && gso_size) {
+                /* The GSO extra takes the slot after the first. */
+                rx->req_cons++;
+            }
         }
         consumed++;
     }
@@ -171,7 +272,10 @@ rx_deliver(struct xvif_queue *q, struct dp_packet **packets, size_t n)
         bool ok = true;
 
         for (unsigned int j = 0; j < pkt->n_segs; j++) {
-            if (q->rx_segs[pkt->first_seg + j].status != GNTST_okay) {
+            int16_t st = q->rx_segs[pkt->first_seg + j].status;
+
+            if (st != GNTST_okay) {
+                xvif_count_gntst(&q->rx_stats, st);
                 ok = false;
             }
             bytes += pkt->lens[j];
@@ -185,6 +289,21 @@ rx_deliver(struct xvif_queue *q, struct dp_packet **packets, size_t n)
             rsp->offset = 0;
             rsp->flags = j + 1 < pkt->n_segs ? NETRXF_more_data : 0;
             rsp->status = ok ? pkt->lens[j] : NETIF_RSP_ERROR;
+            if (!j) {
+                rsp->flags |= pkt->flags;
+                if (pkt->gso_size) {
+                    struct netif_extra_info *extra;
+
+                    rsp->flags |= NETRXF_extra_info;
+                    extra = (struct netif_extra_info *)
+                        RING_GET_RESPONSE(rx, rx->rsp_prod_pvt);
+                    rx->rsp_prod_pvt++;
+                    memset(extra, 0, sizeof *extra);
+                    extra->type = XEN_NETIF_EXTRA_TYPE_GSO;
+                    extra->u.gso.size = pkt->gso_size;
+                    extra->u.gso.type = pkt->gso_type;
+                }
+            }
         }
         if (ok) {
             q->rx_stats.tx_packets++;
@@ -273,6 +392,7 @@ rx_flush__(struct xvif_queue *q)
 void
 xvif_rx_send(struct xvif_queue *q, struct dp_packet_batch *batch)
 {
+    struct dp_packet *expanded[NETDEV_MAX_BURST * XVIF_MAX_GSO_SEGS];
     struct dp_packet **packets = batch->packets;
     size_t n = dp_packet_batch_size(batch), done = 0;
     bool fatal;
@@ -283,6 +403,23 @@ xvif_rx_send(struct xvif_queue *q, struct dp_packet_batch *batch)
         q->rx_stats.tx_not_connected += n;
         dp_packet_delete_batch(batch, true);
         return;
+    }
+
+    if (userspace_tso_enabled()) {
+        /* Offloads the guest cannot take are carried out here. */
+        size_t n_exp = 0;
+
+        for (size_t i = 0; i < n; i++) {
+            struct dp_packet *packet = packets[i];
+
+            if (rx_needs_software(q, packet)) {
+                n_exp += rx_software_offload(q, packet, &expanded[n_exp]);
+            } else {
+                expanded[n_exp++] = packet;
+            }
+        }
+        packets = expanded;
+        n = n_exp;
     }
 
     ovs_mutex_lock(&q->rx_lock);

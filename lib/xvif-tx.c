@@ -41,6 +41,7 @@
 #include "dp-packet.h"
 #include "dpif-netdev.h"
 #include "openvswitch/vlog.h"
+#include "userspace-tso.h"
 #include "util.h"
 #include "xvif-offload.h"
 #include "xvif-private.h"
@@ -132,7 +133,10 @@ tx_parse(struct xvif_queue *q, RING_IDX idx, RING_IDX rp,
             struct netif_tx_request slot;
 
             if (idx == rp) {
-                return TX_PARSE_INCOMPLETE;
+                /* Frontends publish whole packets: Linux treats a missing
+                 * extra as fatal ("Missing extra info"). */
+                *reason = "incomplete packet (missing extra-info slot)";
+                return TX_PARSE_FATAL;
             }
             if (pkt->n_extras >= MAX_EXTRAS) {
                 *reason = "too many extra-info slots";
@@ -185,7 +189,11 @@ tx_parse(struct xvif_queue *q, RING_IDX idx, RING_IDX rp,
             return TX_PARSE_FATAL;
         }
         if (idx == rp) {
-            return TX_PARSE_INCOMPLETE;
+            /* A more_data chain that does not end before req_prod: Linux
+             * treats it as fatal too ("Asked for %d slots but exceeds this
+             * limit"), since frontends publish whole packets. */
+            *reason = "incomplete packet (unterminated more_data chain)";
+            return TX_PARSE_FATAL;
         }
         RING_COPY_REQUEST(tx, idx, &frag);
         idx++;
@@ -257,7 +265,31 @@ tx_finish(struct xvif_queue *q, struct tx_pkt *pkt,
     int error;
 
     pkt->packet = NULL;
-    if (pkt->gso_size) {
+    if (pkt->gso_size && userspace_tso_enabled()) {
+        bool is_ipv6 = pkt->gso_type == XEN_NETIF_GSO_TYPE_TCPV6;
+        size_t l3_ofs, hdr_len;
+
+        /* With userspace-tso-enable=true, OVS carries the super-frame whole
+         * to ports that can take it (TSO-capable ports, and other guests,
+         * which get it as GSO or segmented by xvif-rx.c).  It must really be
+         * what the guest says it is: OVS's output code trusts the flags. */
+        if (xvif_offload_check_tcp(packet, is_ipv6, &l3_ofs, &hdr_len)) {
+            q->tx_stats.rx_gso_error++;
+            q->tx_stats.rx_dropped++;
+            dp_packet_delete(packet);
+            return;
+        }
+        if (is_ipv6) {
+            dp_packet_hwol_set_tx_ipv6(packet);
+        } else {
+            dp_packet_hwol_set_tx_ipv4(packet);
+        }
+        dp_packet_hwol_set_csum_tcp(packet);
+        dp_packet_hwol_set_tcp_seg(packet);
+        q->tx_stats.rx_gso_packets++;
+        dp_packet_batch_add(batch, packet);
+        return;
+    } else if (pkt->gso_size) {
         size_t n;
 
         ovs_assert(!q->gso_n);
@@ -402,7 +434,10 @@ xvif_tx_recv(struct xvif_queue *q, struct dp_packet_batch *batch,
 
         if (pkt->packet) {
             for (unsigned int j = 0; j < pkt->n_segs; j++) {
-                if (q->tx_segs[pkt->seg_start + j].status != GNTST_okay) {
+                int16_t st = q->tx_segs[pkt->seg_start + j].status;
+
+                if (st != GNTST_okay) {
+                    xvif_count_gntst(&q->tx_stats, st);
                     pkt->status = NETIF_RSP_ERROR;
                 }
             }

@@ -578,6 +578,14 @@ backend_read_frontend(struct xvif_backend *be, struct xvif_frontend *fe)
     fe->ipv6_csum = xs_get_bool(be->fe_path, "feature-ipv6-csum-offload");
     fe->no_csum = xs_get_bool(be->fe_path, "feature-no-csum-offload");
     fe->multicast = xs_get_bool(be->fe_path, "request-multicast-control");
+    {
+        /* We offer no control ring (feature-ctrl-ring=0): a frontend that
+         * sets one up anyway is told nothing, only reported. */
+        char *ctrl = xs_get(be->fe_path, "ctrl-ring-ref");
+
+        fe->ctrl_ring = ctrl != NULL;
+        free(ctrl);
+    }
 
     for (unsigned int i = 0; i < fe->n_queues; i++) {
         struct xvif_queue_params *qp = &fe->queues[i];
@@ -637,6 +645,12 @@ backend_connect(struct xvif_backend *be)
     char *error;
 
     if (!dev || dev->want_connected) {
+        return;
+    }
+    if (dev->disabled_reason) {
+        /* A fatal protocol error disabled the device: it stays down until
+         * the frontend reconnects (leaves Connected), as with Linux's
+         * netback, rather than reattaching to the same poisoned rings. */
         return;
     }
     error = backend_read_frontend(be, &fe);
