@@ -315,6 +315,33 @@ xo_tcp_hlen(const uint8_t *data, const struct xo_parse *p)
     return (hlen >= TCP_HEADER_LEN && hlen <= l4_len ? hlen : 0);
 }
 
+/* Checks that 'pkt' is an unfragmented TCP segment over IPv6 (if 'is_ipv6')
+ * or IPv4, with consistent lengths, as a GSO super-frame must be before OVS
+ * may carry it whole.  Stores the offset of its IP header in '*l3_ofs' and
+ * the length of all its headers (Ethernet to TCP options) in '*hdr_len'.
+ * Returns 0 or EINVAL. */
+int
+xvif_offload_check_tcp(const struct dp_packet *pkt, bool is_ipv6,
+                       size_t *l3_ofs, size_t *hdr_len)
+{
+    const uint8_t *data = dp_packet_data(pkt);
+    struct xo_parse p;
+    size_t tcp_hlen;
+
+    if (xo_parse(data, dp_packet_size(pkt), &p)
+        || p.proto != IPPROTO_TCP || p.is_ipv6 != is_ipv6
+        || p.frag != XO_FRAG_NONE) {
+        return EINVAL;
+    }
+    tcp_hlen = xo_tcp_hlen(data, &p);
+    if (!tcp_hlen) {
+        return EINVAL;
+    }
+    *l3_ofs = p.l3;
+    *hdr_len = p.l4 + tcp_hlen;
+    return 0;
+}
+
 /* Computes the full L4 checksum of 'pkt' (see xvif-offload.h). */
 int
 xvif_offload_complete_csum(struct dp_packet *pkt)

@@ -89,6 +89,8 @@ int xvif_offload_complete_csum(struct dp_packet *);
  * EINVAL (malformed, not TCP, not of the declared family, any IP fragment
  * or IPv6 fragment header, 'mss' of 0) or E2BIG (more than 'max' segments
  * would be needed). */
+int xvif_offload_check_tcp(const struct dp_packet *, bool is_ipv6,
+                           size_t *l3_ofs, size_t *hdr_len);
 int xvif_offload_segment_tcp(const struct dp_packet *, uint16_t mss,
                              bool is_ipv6, struct dp_packet **segs,
                              size_t max, size_t *n);
