@@ -29,10 +29,16 @@ TESTSUITE_AT = \
 	tests/netfront.at \
 	tests/netdev-xvif.at \
 	tests/xvif-traffic.at \
+	tests/xvif-controller.at \
 	tests/xvif-offload.at
 TESTSUITE = $(srcdir)/tests/testsuite
 TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir
 DISTCLEANFILES += tests/atconfig tests/atlocal
+
+# The OpenFlow controller applications of tests/xvif-controller.at.
+EXTRA_DIST += \
+	tests/xvif-os-ken-l2.py \
+	tests/xvif-os-ken-steer.py
 
 # Our programs come first, so "ovs-vswitchd" is ours; then OVS's own
 # (ovsdb-server, ovs-vsctl, ovs-ofctl, ovs-appctl, ovstest...) from the very

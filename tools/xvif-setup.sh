@@ -33,7 +33,7 @@ log() { printf '== xvif-setup: %s\n' "$*" >&2; }
 pkgs="gcc make autoconf automake libtool pkg-config python3 libssl-dev
       libcap-ng-dev libunbound-dev libxen-dev xenstore-utils
       openvswitch-source iproute2 iputils-ping iperf3 arping procps
-      netcat-openbsd"
+      netcat-openbsd python3-os-ken ovn-central ovn-host"
 missing=
 for p in $pkgs; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
