@@ -4,7 +4,9 @@
 # and a bare veth pair, all measured in the same run.  See README.md here.
 #
 # Usage: tests/perf/run.sh [--quick] [--out DIR] [--runs N] [--idle N]
-#                          [--no-dpdk] [--no-profile]
+#                          [--no-dpdk] [--no-profile] [--only PARTS]
+#
+# PARTS: comma-separated among memcpy,tap,xvif,connect,profile,tcp,idle,dpdk
 #
 # Copyright (c) 2026 The xvif authors.
 #
@@ -32,6 +34,7 @@ runs=
 idle_big=100
 do_dpdk=true
 do_profile=true
+only=memcpy,tap,xvif,connect,profile,tcp,idle,dpdk
 while [ $# -gt 0 ]; do
     case $1 in
     --quick) quick=true ;;
@@ -43,7 +46,9 @@ while [ $# -gt 0 ]; do
     --idle=*) idle_big=${1#--idle=} ;;
     --no-dpdk) do_dpdk=false ;;
     --no-profile) do_profile=false ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    --only) only=$2; shift ;;
+    --only=*) only=${1#--only=} ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -186,7 +191,7 @@ start_switch() {
         fail-mode=secure || return 1
     ovs-ofctl add-flow br0 in_port=1,actions=output:2
 }
-vswitchd_pid() { cat "$OVS_RUNDIR/ovs-vswitchd.pid"; }
+vswitchd_pid() { cat "$OVS_RUNDIR"/ovs-vswitchd*.pid; }
 
 # stat_of KEY TEXT: value of "KEY: N" or "KEY=N" in TEXT.
 stat_of() {
@@ -334,6 +339,8 @@ xvif_fwd() {
 "cpu_s_per_mpkt":$(calc "($c1 - $c0) / $hz / ($pk / 1000000)"),
 "vswitchd_cpu":$(calc "($c1 - $c0) / $hz / $dt"),
 "gen_sent":$(d gen_sent "$g0" "$g1"),
+"offered_mpps":$(calc "$(d gen_sent "$g0" "$g1") / $dt / 1000000"),
+"switch_in_mpps":$(calc "$txp / $dt / 1000000"),
 "tx_notify_from_guest_per_pkt":$(calc "$(d notify_received "$sa0" "$sa1") / $txp"),
 "tx_notify_to_guest_per_pkt":$(calc "$(d notify_sent "$sa0" "$sa1") / $txp"),
 "rx_notify_to_guest_per_pkt":$(calc "$(d notify_sent "$sb0" "$sb1") / $rxp"),
@@ -432,7 +439,7 @@ xvif_idle() {
     for i in $(seq "$n"); do
         guest_add xvif "" || return 1
         doms="$doms $GUEST"
-        nf_start "$d" --sink || return 1
+        nf_start "$GUEST" --sink || return 1
     done
     for d in $doms; do
         wait_connected "vif$d.0" || return 1
@@ -547,29 +554,39 @@ port_tx() {
 }
 
 dpdk_run() {
-    local testpmd=$1 size=$2 r=$3 pid c0 c1 t0 t1 p0 p1 tp dt
-    local secs
-    secs=$(echo "$warmup + $measure + 6" | bc)
+    local testpmd=$1 size=$2 r=$3 pid c0 c1 t0 t1 p0 p1 tp dt i
+    rm -f "$W/tp-stop"
     {
         echo "set fwd io"
-        sleep 3
+        sleep 1
         echo "start tx_first 16"
-        sleep "$secs"
+        while [ ! -e "$W/tp-stop" ]; do
+            sleep 0.2
+        done
         echo "stop"
         echo "quit"
-    } | taskset -c 1 "$testpmd" -l 1 --no-pci -m 512 \
+    } | taskset -c 0,1 "$testpmd" -l 0,1 --main-lcore=0 --no-pci -m 512 \
+        --single-file-segments \
         --file-prefix="tp$tag" --huge-dir="$W/huge" \
         --vdev="net_virtio_user0,path=$W/vhu1.sock,server=1,queue_size=1024" \
         --vdev="net_virtio_user1,path=$W/vhu2.sock,server=1,queue_size=1024" \
         -- -i --port-topology=paired --txpkts="$size" --nb-cores=1 \
-        > "$W/testpmd.log" 2>&1 &
+        --total-num-mbufs=16384 > "$W/testpmd.log" 2>&1 &
     tp=$!
     bgpid $tp
-    sleep $((3 + warmup))
+    # Waits until the loop runs (testpmd's start-up takes seconds).
+    p0=$(port_tx 2)
+    for i in $(seq 150); do
+        sleep 0.2
+        p1=$(port_tx 2)
+        [ -n "$p1" ] && [ "${p1:-0}" -gt "${p0:-0}" ] && break
+    done
+    sleep "$warmup"
     pid=$(vswitchd_pid)
     t0=$(now); c0=$(cpu_ticks "$pid"); p0=$(port_tx 2)
     sleep "$measure"
     t1=$(now); c1=$(cpu_ticks "$pid"); p1=$(port_tx 2)
+    touch "$W/tp-stop"
     wait $tp
     cp "$W/testpmd.log" "$out/testpmd-$size-$r.log"
     dt=$(calc "$t1 - $t0")
@@ -587,17 +604,21 @@ dpdk_run() {
 }
 
 # ---------------------------------------------------------------- main
+want() { case ",$only," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 start_time=$(date +%s)
 machine_json > "$out/machine.json"
 log "output in $out; work dir $W; load $(cut -d' ' -f1-3 /proc/loadavg)"
 build_helpers || { log "cannot build the C helpers"; exit 1; }
 
-log "memory-copy limit"
-bench_memcpy
+if want memcpy; then
+    log "memory-copy limit"
+    bench_memcpy
+fi
 
 start_switch main "$W/bin/ovs-vswitchd" xen || { log "switch failed"; exit 1; }
 main_dir=$W/main
 
+if want tap; then
 log "OVS tap ports"
 ovs-vsctl add-port br0 ptap1 -- set interface ptap1 type=tap ofport_request=1 \
     -- add-port br0 ptap2 -- set interface ptap2 type=tap ofport_request=2
@@ -612,8 +633,9 @@ for s in $sizes; do
     done
 done
 ovs-vsctl del-port ptap1 -- del-port ptap2
+fi
 
-for type in xvif xvif-pmd; do
+want xvif && for type in xvif xvif-pmd; do
     for q in $queue_counts; do
         for s in $sizes; do
             for r in $(seq "$runs"); do
@@ -624,11 +646,11 @@ for type in xvif xvif-pmd; do
     done
 done
 
-for r in $(seq "$runs"); do
+want connect && for r in $(seq "$runs"); do
     xvif_connect_latency xvif "$r"
 done
 
-if $do_profile; then
+if $do_profile && want profile; then
     for type in xvif xvif-pmd; do
         log "profile: perf record -g, $type 64 B"
         PROFILE_TO=$out/perf-$type-64 xvif_fwd "$type" 64 1 0
@@ -639,19 +661,23 @@ if $do_profile; then
     done
 fi
 
-log "TCP"
-for r in $(seq "$runs"); do
+want tcp && log "TCP"
+want tcp && for r in $(seq "$runs"); do
     for g in $gso_modes; do
         xvif_tcp "$g" "$r"
     done
     veth_tcp "$r"
 done
 
-log "idle guests: 1 and $idle_big"
-xvif_idle 1
-xvif_idle "$idle_big"
+if want idle; then
+    log "idle guests: 1 and $idle_big"
+    xvif_idle 1
+    xvif_idle "$idle_big"
+fi
 
-if $do_dpdk; then
+if ! want dpdk; then
+    :
+elif $do_dpdk; then
     log "OVS-DPDK vhost-user"
     bench_dpdk
 else
