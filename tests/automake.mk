@@ -30,7 +30,8 @@ TESTSUITE_AT = \
 	tests/netdev-xvif.at \
 	tests/xvif-traffic.at \
 	tests/xvif-controller.at \
-	tests/xvif-offload.at
+	tests/xvif-offload.at \
+	tests/xvif-toolstack.at
 TESTSUITE = $(srcdir)/tests/testsuite
 TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir
 DISTCLEANFILES += tests/atconfig tests/atlocal
