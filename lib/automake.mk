@@ -24,6 +24,8 @@ lib_libxvif_la_SOURCES = \
 	lib/xvif-tx.c \
 	lib/xvif-xenbus.c \
 	lib/xvif-xenbus.h \
+	lib/xvif-netback-check.c \
+	lib/xvif-netback-check.h \
 	lib/xvif-xen.c \
 	lib/xvif-xen.h \
 	lib/xvif-xen-real.c \

@@ -51,6 +51,7 @@
 #include "smap.h"
 #include "timeval.h"
 #include "util.h"
+#include "xvif-netback-check.h"
 #include "xvif-private.h"
 
 VLOG_DEFINE_THIS_MODULE(xvif_xenbus);
@@ -313,6 +314,7 @@ xenbus_open(void)
     next_open_attempt = time_msec() + 1000;
 
     xvif_xen_init();
+    xvif_netback_check_startup();
     xsh = xs_open(0);
     if (!xsh) {
         VLOG_WARN_RL(&rl, "cannot connect to xenstore (%s): xvif ports "
@@ -959,6 +961,10 @@ xvif_xenbus_get_status(const struct netdev_xvif *dev, struct smap *smap)
     const struct xvif_backend *be = dev->be;
 
     smap_add(smap, "xen", xvif_xen_describe());
+    const char *kernel = xvif_netback_check_vif(dev->domid, dev->devid);
+    if (kernel) {
+        smap_add(smap, "kernel_netback", kernel);
+    }
     if (!xsh) {
         smap_add(smap, "xenstore", "unreachable");
     }
