@@ -193,10 +193,17 @@ start_switch() {
 }
 vswitchd_pid() { cat "$OVS_RUNDIR"/ovs-vswitchd*.pid; }
 
-# stat_of KEY TEXT: value of "KEY: N" or "KEY=N" in TEXT.
+# stat_of KEY TEXT: value of the line "KEY=N" in TEXT (netfront/stats).
 stat_of() {
-    printf '%s\n' "$2" | sed -n "s/^ *$1[:=] *\([0-9]*\).*/\1/p" \
+    printf '%s\n' "$2" | sed -n "s/^$1=\([0-9]*\)\$/\1/p" | head -1 \
         | awk '{s += $1} END {print s + 0}'
+}
+# xstat_of KEY TEXT: value of "KEY: N" in the statistics section of
+# xvif/show's TEXT (the port's totals over all its queues).
+xstat_of() {
+    printf '%s\n' "$2" \
+        | sed -n "/^ *statistics:/,\$ s/^ *$1: \([0-9]*\)\$/\1/p" \
+        | head -1 | awk '{s += $1} END {print s + 0}'
 }
 nf_stats() { ovs-appctl -t "$OVS_RUNDIR/nf$1.ctl" netfront/stats; }
 nf_start() {
@@ -309,7 +316,7 @@ xvif_fwd() {
     s0=$(nf_stats "$b"); g0=$(nf_stats "$a")
     sa0=$(xvif_show "vif$a.0"); sb0=$(xvif_show "vif$b.0")
     if [ -n "${PROFILE_TO:-}" ]; then
-        perf record -g -o "$PROFILE_TO.data" -p "$pid" -- sleep "$measure" \
+        perf record -g --call-graph dwarf,16384 -F 999 -o "$PROFILE_TO.data" -p "$pid" -- sleep "$measure" \
             >/dev/null 2>&1
     else
         sleep "$measure"
@@ -324,11 +331,12 @@ xvif_fwd() {
     pk=$(( $(stat_of rx_packets "$s1") - $(stat_of rx_packets "$s0") ))
     [ "$pk" -gt 0 ] || { log "xvif $type $size q$q: no packets"; return 1; }
     d() { echo $(( $(stat_of "$1" "$3") - $(stat_of "$1" "$2") )); }
+    xd() { echo $(( $(xstat_of "$1" "$3") - $(xstat_of "$1" "$2") )); }
     # Guest A's port ("vif A") receives from the guest (guest TX ring);
     # guest B's port sends to the guest (guest RX ring).
     local txp rxp
-    txp=$(d rx_packets "$sa0" "$sa1")
-    rxp=$(d tx_packets "$sb0" "$sb1")
+    txp=$(xd rx_packets "$sa0" "$sa1")
+    rxp=$(xd tx_packets "$sb0" "$sb1")
     [ "$txp" -gt 0 ] || txp=1
     [ "$rxp" -gt 0 ] || rxp=1
     result "$(cat <<EOF | tr -d '\n'
@@ -341,18 +349,18 @@ xvif_fwd() {
 "gen_sent":$(d gen_sent "$g0" "$g1"),
 "offered_mpps":$(calc "$(d gen_sent "$g0" "$g1") / $dt / 1000000"),
 "switch_in_mpps":$(calc "$txp / $dt / 1000000"),
-"tx_notify_from_guest_per_pkt":$(calc "$(d notify_received "$sa0" "$sa1") / $txp"),
-"tx_notify_to_guest_per_pkt":$(calc "$(d notify_sent "$sa0" "$sa1") / $txp"),
-"rx_notify_to_guest_per_pkt":$(calc "$(d notify_sent "$sb0" "$sb1") / $rxp"),
-"rx_notify_from_guest_per_pkt":$(calc "$(d notify_received "$sb0" "$sb1") / $rxp"),
-"tx_gnt_copy_calls_per_pkt":$(calc "$(d gnt_copy_calls "$sa0" "$sa1") / $txp"),
-"tx_segs_per_call":$(calc "$(d gnt_copy_segs "$sa0" "$sa1") / ($(d gnt_copy_calls "$sa0" "$sa1") + 0.000001)"),
-"rx_gnt_copy_calls_per_pkt":$(calc "$(d gnt_copy_calls "$sb0" "$sb1") / $rxp"),
-"rx_segs_per_call":$(calc "$(d gnt_copy_segs "$sb0" "$sb1") / ($(d gnt_copy_calls "$sb0" "$sb1") + 0.000001)"),
+"tx_notify_from_guest_per_pkt":$(calc "$(xd notify_received "$sa0" "$sa1") / $txp"),
+"tx_notify_to_guest_per_pkt":$(calc "$(xd notify_sent "$sa0" "$sa1") / $txp"),
+"rx_notify_to_guest_per_pkt":$(calc "$(xd notify_sent "$sb0" "$sb1") / $rxp"),
+"rx_notify_from_guest_per_pkt":$(calc "$(xd notify_received "$sb0" "$sb1") / $rxp"),
+"tx_gnt_copy_calls_per_pkt":$(calc "$(xd gnt_copy_calls "$sa0" "$sa1") / $txp"),
+"tx_segs_per_call":$(calc "$(xd gnt_copy_segs "$sa0" "$sa1") / ($(xd gnt_copy_calls "$sa0" "$sa1") + 0.000001)"),
+"rx_gnt_copy_calls_per_pkt":$(calc "$(xd gnt_copy_calls "$sb0" "$sb1") / $rxp"),
+"rx_segs_per_call":$(calc "$(xd gnt_copy_segs "$sb0" "$sb1") / ($(xd gnt_copy_calls "$sb0" "$sb1") + 0.000001)"),
 "gen_notify_sent_per_pkt":$(calc "$(d notify_tx_sent "$g0" "$g1") / $txp"),
 "sink_notify_received_per_pkt":$(calc "$(d notify_rx_received "$s0" "$s1") / $rxp"),
 "sink_rx_dropped":$(d rx_dropped "$s0" "$s1"),
-"port_tx_dropped":$(d tx_dropped "$sb0" "$sb1"),
+"port_tx_dropped":$(xd tx_dropped "$sb0" "$sb1"),
 "loadavg":"$(cut -d' ' -f1 /proc/loadavg)"}
 EOF
 )"
@@ -619,20 +627,21 @@ start_switch main "$W/bin/ovs-vswitchd" xen || { log "switch failed"; exit 1; }
 main_dir=$W/main
 
 if want tap; then
-log "OVS tap ports"
-ovs-vsctl add-port br0 ptap1 -- set interface ptap1 type=tap ofport_request=1 \
-    -- add-port br0 ptap2 -- set interface ptap2 type=tap ofport_request=2
-ns=$(cat "$OVS_RUNDIR/netns")
-for t in ptap1 ptap2; do
-    ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$t.disable_ipv6=1"
-    ip netns exec "$ns" ip link set "$t" up
-done
-for s in $sizes; do
-    for r in $(seq "$runs"); do
-        tap_fwd "$s" "$r"
+    log "OVS tap ports"
+    ovs-vsctl add-port br0 ptap1 \
+        -- set interface ptap1 type=tap ofport_request=1 \
+        -- add-port br0 ptap2 -- set interface ptap2 type=tap ofport_request=2
+    ns=$(cat "$OVS_RUNDIR/netns")
+    for t in ptap1 ptap2; do
+        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$t.disable_ipv6=1"
+        ip netns exec "$ns" ip link set "$t" up
     done
-done
-ovs-vsctl del-port ptap1 -- del-port ptap2
+    for s in $sizes; do
+        for r in $(seq "$runs"); do
+            tap_fwd "$s" "$r"
+        done
+    done
+    ovs-vsctl del-port ptap1 -- del-port ptap2
 fi
 
 want xvif && for type in xvif xvif-pmd; do
@@ -654,9 +663,17 @@ if $do_profile && want profile; then
     for type in xvif xvif-pmd; do
         log "profile: perf record -g, $type 64 B"
         PROFILE_TO=$out/perf-$type-64 xvif_fwd "$type" 64 1 0
-        perf report -i "$out/perf-$type-64.data" --stdio --no-children \
-            --percent-limit 1.5 -g none 2>/dev/null \
-            | grep -v '^$' | head -60 > "$out/perf-$type-64.txt"
+        {
+            echo "## by shared object"
+            perf report -i "$out/perf-$type-64.data" --stdio --no-children \
+                --sort dso --percent-limit 2 -g none 2>/dev/null
+            echo "## self time by symbol"
+            perf report -i "$out/perf-$type-64.data" --stdio --no-children \
+                --percent-limit 1.5 -g none 2>/dev/null
+            echo "## inclusive (children) by symbol"
+            perf report -i "$out/perf-$type-64.data" --stdio --children \
+                --percent-limit 8 -g none 2>/dev/null
+        } | grep -v '^#' | grep -v '^$' > "$out/perf-$type-64.txt"
         rm -f "$out/perf-$type-64.data"
     done
 fi
