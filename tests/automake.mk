@@ -30,6 +30,7 @@ TESTSUITE_AT = \
 	tests/netdev-xvif.at \
 	tests/xvif-traffic.at \
 	tests/xvif-controller.at \
+	tests/xvif-ovn.at \
 	tests/xvif-offload.at \
 	tests/xvif-toolstack.at
 TESTSUITE = $(srcdir)/tests/testsuite
