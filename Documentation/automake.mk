@@ -15,5 +15,7 @@
 DOC_SOURCE = \
 	Documentation/topics/design.rst \
 	Documentation/topics/xensim.rst \
-	Documentation/ref/xvif.7.rst
+	Documentation/ref/xvif.7.rst \
+	Documentation/ref/vif-xvif.8.rst \
+	Documentation/howto/xen-dom0.rst
 EXTRA_DIST += $(DOC_SOURCE)
