@@ -32,6 +32,7 @@ TESTSUITE_AT = \
 	tests/xvif-controller.at \
 	tests/xvif-ovn.at \
 	tests/xvif-offload.at \
+	tests/xvif-hostile.at \
 	tests/xvif-toolstack.at
 TESTSUITE = $(srcdir)/tests/testsuite
 TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir

@@ -72,6 +72,7 @@
 #include "packets.h"
 #include "pcap-file.h"
 #include "smap.h"
+#include "sset.h"
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
@@ -166,6 +167,17 @@ static bool no_csum;
 static bool no_rx_notify;
 static bool close_cycle;
 static char *unixctl_path;
+
+/* Hostile mode (--hostile): protocol violations, see "Hostile guest"
+ * below.  Connect-time attacks change what nf_connect() writes; data-path
+ * attacks run once the backend is Connected, or on "netfront/attack". */
+static struct sset hostile_attacks = SSET_INITIALIZER(&hostile_attacks);
+static bool hostile_done;           /* The data-path attacks ran. */
+static bool hostile_rx_stall;       /* Post no RX buffers. */
+static bool hostile_rx_readonly;    /* Post read-only RX buffers. */
+static uint32_t hostile_ro_frame, hostile_ro_gref;
+static bool hostile_ro_granted;
+static uint64_t hostile_attacks_run;
 static enum nf_mode mode = NF_MODE_NONE;
 
 static char *tap_name;
@@ -231,6 +243,13 @@ static void parse_options(int argc, char *argv[]);
 OVS_NO_RETURN static void usage(void);
 static void nf_step(void);
 static void nf_disconnect(void);
+static bool nf_data_active(void);
+static bool hostile_connect_keys(xs_transaction_t, const char *dir,
+                                 struct nf_queue *);
+static bool hostile_connect_top_keys(xs_transaction_t);
+static void hostile_run(void);
+static void nf_unixctl_attack(struct unixctl_conn *, int argc,
+                              const char *argv[], void *aux);
 
 /* Returns the name of xenbus state 'state'. */
 static const char *
@@ -505,7 +524,8 @@ nf_rx_refill(struct nf_queue *q, bool force)
     unsigned int n_free = RING_SIZE(&q->rx) - (prod - q->rx.rsp_cons);
     int notify;
 
-    if (!n_free || (!force && n_free < NF_RX_REFILL_BATCH)) {
+    if (!n_free || (!force && n_free < NF_RX_REFILL_BATCH)
+        || hostile_rx_stall) {
         return;
     }
     for (; n_free; n_free--, prod++) {
@@ -514,7 +534,8 @@ nf_rx_refill(struct nf_queue *q, bool force)
 
         req->id = idx;
         req->pad = 0;
-        req->gref = q->rx_gref[idx];
+        req->gref = (hostile_rx_readonly && hostile_ro_granted
+                     ? hostile_ro_gref : q->rx_gref[idx]);
     }
     q->rx.req_prod_pvt = prod;
     RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&q->rx, notify);
@@ -959,6 +980,398 @@ nf_tx_push(struct nf_queue *q)
     }
 }
 
+/* Hostile guest.
+ *
+ * Every attack breaks the netif protocol the way a buggy or malicious
+ * frontend could, on queue 0, and notifies the backend so that it looks at
+ * once.  What a backend should do about each is in xensim.rst ("Hostile
+ * mode"); the tests in tests/xvif-hostile.at check that ovs-vswitchd does
+ * it.  The buffers used are the queue's own TX pages, so their ids are taken
+ * from the free stack like a normal packet's. */
+
+/* Writes a small valid Ethernet frame (broadcast, from our MAC, a local
+ * experimental EtherType) of 'len' bytes at 'p'. */
+static void
+hostile_fill(uint8_t *p, size_t len)
+{
+    memset(p, 0xa5, len);
+    if (len >= ETH_HEADER_LEN) {
+        memset(p, 0xff, ETH_ADDR_LEN);
+        memcpy(p + ETH_ADDR_LEN, mac.ea, ETH_ADDR_LEN);
+        p[12] = 0x88;
+        p[13] = 0xb5;
+    }
+}
+
+/* Takes a free TX buffer id of 'q' (marked busy, so that a response to it
+ * frees it), or returns -1. */
+static int
+hostile_take_id(struct nf_queue *q)
+{
+    uint16_t id;
+
+    if (!q->n_tx_free) {
+        return -1;
+    }
+    id = q->tx_free[--q->n_tx_free];
+    q->tx_busy[id] = true;
+    q->tx_filled[id] = false;
+    hostile_fill(q->tx_page[id], XENSIM_PAGE_SIZE);
+    return id;
+}
+
+/* Appends one raw TX request to 'q'. */
+static void
+hostile_req(struct nf_queue *q, uint32_t gref, uint16_t offset,
+            uint16_t flags, uint16_t id, uint16_t size)
+{
+    netif_tx_request_t *req = RING_GET_REQUEST(&q->tx, q->tx.req_prod_pvt);
+
+    req->gref = gref;
+    req->offset = offset;
+    req->flags = flags;
+    req->id = id;
+    req->size = size;
+    q->tx.req_prod_pvt++;
+}
+
+/* Appends one raw extra-info slot to 'q'. */
+static void
+hostile_extra(struct nf_queue *q, uint8_t type, uint8_t flags,
+              uint16_t gso_size, uint8_t gso_type)
+{
+    struct netif_extra_info *ex = (struct netif_extra_info *)
+        RING_GET_REQUEST(&q->tx, q->tx.req_prod_pvt);
+
+    memset(ex, 0, sizeof *ex);
+    ex->type = type;
+    ex->flags = flags;
+    ex->u.gso.size = gso_size;
+    ex->u.gso.type = gso_type;
+    q->tx.req_prod_pvt++;
+}
+
+/* Appends a chain of 'n' data slots of 'each' bytes (the first slot's size
+ * being 'first_size'), with 'last_flags' on the last slot. */
+static bool
+hostile_chain(struct nf_queue *q, unsigned int n, uint16_t first_size,
+              uint16_t each, uint16_t last_flags)
+{
+    if (q->n_tx_free < n || RING_FREE_REQUESTS(&q->tx) < n) {
+        return false;
+    }
+    for (unsigned int i = 0; i < n; i++) {
+        int id = hostile_take_id(q);
+        uint16_t flags = i + 1 < n ? NETTXF_more_data : last_flags;
+
+        hostile_req(q, q->tx_gref[id], 0, flags, id, i ? each : first_size);
+    }
+    return true;
+}
+
+/* Publishes what the attack wrote and notifies the backend on 'q' whether or
+ * not it asked. */
+static void
+hostile_push(struct nf_queue *q)
+{
+    xen_wmb();
+    q->tx.sring->req_prod = q->tx.req_prod_pvt;
+    xen_mb();
+    xensim_evtchn_notify(evtchn, q->tx_port);
+    q->stats.notify_tx_sent++;
+}
+
+/* Rewrites the unanswered TX requests of 'q' at random for 'ms'
+ * milliseconds, while the backend may be reading them (a time-of-check to
+ * time-of-use attack on a backend that reads the ring twice). */
+static void
+hostile_flip(struct nf_queue *q, long long int ms)
+{
+    long long int deadline = time_msec() + ms;
+    uint32_t seed = time_msec();
+
+    while (time_msec() < deadline) {
+        for (RING_IDX i = q->tx.sring->rsp_prod; i != q->tx.req_prod_pvt;
+             i++) {
+            netif_tx_request_t *req = RING_GET_REQUEST(&q->tx, i);
+
+            seed = seed * 1103515245 + 12345;
+            req->size = seed >> 16;
+            req->offset = (seed >> 4) & 0xfff;
+            req->flags = seed & (NETTXF_more_data | NETTXF_extra_info);
+            req->gref = (seed & 0x100) ? req->gref : seed >> 19;
+        }
+        xensim_evtchn_notify(evtchn, q->tx_port);
+    }
+}
+
+/* Grants the page that hostile_rx_readonly posts as every RX buffer, and
+ * rewrites the RX buffers already posted and not yet used to it. */
+static bool
+hostile_ro_rx(struct nf_queue *q)
+{
+    if (!hostile_ro_granted) {
+        if (!nf_grant_page(true, &hostile_ro_frame, &hostile_ro_gref)) {
+            return false;
+        }
+        hostile_ro_granted = true;
+    }
+    hostile_rx_readonly = true;
+    for (RING_IDX i = q->rx.sring->rsp_prod; i != q->rx.req_prod_pvt; i++) {
+        RING_GET_REQUEST(&q->rx, i)->gref = hostile_ro_gref;
+    }
+    return true;
+}
+
+/* Runs data-path attack 'name' on queue 0.  Returns NULL if successful,
+ * otherwise an error message (a string literal). */
+static const char *
+hostile_attack(const char *name)
+{
+    struct nf_queue *q = n_queues ? queues[0] : NULL;
+    uint16_t csum = NETTXF_csum_blank | NETTXF_data_validated;
+    int id;
+
+    if (!q || !nf_data_active()) {
+        return "not connected";
+    }
+    nf_tx_gc(q);
+    if (RING_FREE_REQUESTS(&q->tx) < 32 || q->n_tx_free < 32) {
+        return "TX ring busy";
+    }
+
+    if (!strcmp(name, "valid")) {
+        /* One honest packet, to show that the vif still works. */
+        hostile_chain(q, 1, 60, 0, 0);
+    } else if (!strcmp(name, "bad-gref")) {
+        /* A grant reference beyond the grant table. */
+        id = hostile_take_id(q);
+        hostile_req(q, XENSIM_NR_GRANTS + 7, 0, 0, id, 60);
+    } else if (!strcmp(name, "foreign-gref")) {
+        /* A grant for another domain than the backend's. */
+        uint32_t frame, gref;
+        uint8_t *page;
+
+        page = xensim_page_alloc(dom, &frame) ? NULL
+               : xensim_page(dom, frame);
+        if (!page
+            || xensim_gnttab_grant(dom, be_domid + 1000, frame, true,
+                                   &gref)) {
+            return "cannot grant a page";
+        }
+        hostile_fill(page, 60);
+        id = hostile_take_id(q);
+        hostile_req(q, gref, 0, 0, id, 60);
+    } else if (!strcmp(name, "cross-page")) {
+        id = hostile_take_id(q);
+        hostile_req(q, q->tx_gref[id], XENSIM_PAGE_SIZE - 100, 0, id, 200);
+    } else if (!strcmp(name, "size-0")) {
+        id = hostile_take_id(q);
+        hostile_req(q, q->tx_gref[id], 0, 0, id, 0);
+    } else if (!strcmp(name, "frags-larger")) {
+        /* The first slot's size (the whole packet's) is smaller than its
+         * fragments. */
+        hostile_chain(q, 3, 100, 200, 0);
+    } else if (!strcmp(name, "frags-smaller")) {
+        /* The first slot's size is larger than the fragments, so that the
+         * first slot's own data would cross its page. */
+        hostile_chain(q, 3, 9000, 100, 0);
+    } else if (!strcmp(name, "slots-19")) {
+        hostile_chain(q, 19, 19 * 100, 100, 0);
+    } else if (!strcmp(name, "slots-20")) {
+        hostile_chain(q, 20, 20 * 100, 100, 0);
+    } else if (!strcmp(name, "slots-21")) {
+        hostile_chain(q, 21, 21 * 100, 100, 0);
+    } else if (!strcmp(name, "unterminated")) {
+        /* A chain whose last slot still says more_data. */
+        hostile_chain(q, 5, 500, 100, NETTXF_more_data);
+    } else if (!strcmp(name, "prod-jump")) {
+        q->tx.req_prod_pvt += 1000;
+    } else if (!strcmp(name, "prod-back")) {
+        /* Valid packets first, so that the backend has answered some. */
+        hostile_chain(q, 1, 60, 0, 0);
+        hostile_chain(q, 1, 60, 0, 0);
+        hostile_push(q);
+        for (int i = 0; i < 200 && q->tx.sring->rsp_prod
+                                   != q->tx.req_prod_pvt; i++) {
+            xnanosleep(5 * 1000 * 1000);
+        }
+        nf_tx_gc(q);
+        q->tx.req_prod_pvt -= 10;
+    } else if (!strcmp(name, "flip")) {
+        for (int i = 0; i < 16; i++) {
+            hostile_chain(q, 1, 60, 0, 0);
+        }
+        hostile_push(q);
+        hostile_flip(q, 200);
+        return NULL;
+    } else if (!strcmp(name, "extra-unknown")) {
+        id = hostile_take_id(q);
+        hostile_req(q, q->tx_gref[id], 0, NETTXF_extra_info, id, 60);
+        hostile_extra(q, 9, 0, 0, 0);
+    } else if (!strcmp(name, "extra-none")) {
+        id = hostile_take_id(q);
+        hostile_req(q, q->tx_gref[id], 0, NETTXF_extra_info, id, 60);
+        hostile_extra(q, XEN_NETIF_EXTRA_TYPE_NONE, 0, 0, 0);
+    } else if (!strcmp(name, "gso-size-0")) {
+        id = hostile_take_id(q);
+        hostile_req(q, q->tx_gref[id], 0, NETTXF_extra_info | csum, id, 60);
+        hostile_extra(q, XEN_NETIF_EXTRA_TYPE_GSO, 0, 0,
+                      XEN_NETIF_GSO_TYPE_TCPV4);
+    } else if (!strcmp(name, "gso-bad-type")) {
+        id = hostile_take_id(q);
+        hostile_req(q, q->tx_gref[id], 0, NETTXF_extra_info | csum, id, 60);
+        hostile_extra(q, XEN_NETIF_EXTRA_TYPE_GSO, 0, 1400, 7);
+    } else if (!strcmp(name, "dup-id")) {
+        /* Two valid packets with the same request id. */
+        id = hostile_take_id(q);
+        hostile_req(q, q->tx_gref[id], 0, 0, id, 60);
+        hostile_req(q, q->tx_gref[id], 0, 0, id, 60);
+    } else if (!strcmp(name, "storm")) {
+        /* Notifications as fast as we can, for 2 seconds. */
+        long long int deadline = time_msec() + 2000;
+
+        while (time_msec() < deadline) {
+            for (int i = 0; i < 1000; i++) {
+                xensim_evtchn_notify(evtchn, q->tx_port);
+                if (q->rx_port != q->tx_port) {
+                    xensim_evtchn_notify(evtchn, q->rx_port);
+                }
+            }
+            q->stats.notify_tx_sent += 1000;
+        }
+        return NULL;
+    } else if (!strcmp(name, "rx-stall")) {
+        hostile_rx_stall = true;
+        return NULL;
+    } else if (!strcmp(name, "rx-resume")) {
+        hostile_rx_stall = false;
+        for (unsigned int i = 0; i < n_queues; i++) {
+            nf_rx_refill(queues[i], true);
+            xensim_evtchn_notify(evtchn, queues[i]->rx_port);
+        }
+        return NULL;
+    } else if (!strcmp(name, "ro-rx")) {
+        if (!hostile_ro_rx(q)) {
+            return "cannot grant a page";
+        }
+        xensim_evtchn_notify(evtchn, q->rx_port);
+        return NULL;
+    } else {
+        return "unknown attack";
+    }
+    hostile_push(q);
+    hostile_attacks_run++;
+    return NULL;
+}
+
+/* Connect-time attacks, named in --hostile. */
+static const char *const hostile_connect_attacks[] = {
+    "bad-ring-ref", "bad-evtchn", "too-many-queues", "zero-queues",
+    "garbage-features", "ring-lie",
+};
+
+static bool
+hostile_is_connect_attack(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(hostile_connect_attacks); i++) {
+        if (!strcmp(name, hostile_connect_attacks[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Runs the data-path attacks named in --hostile, once the backend is
+ * Connected. */
+static void
+hostile_run(void)
+{
+    const char *name;
+
+    if (hostile_done || !nf_data_active() || !be_connected) {
+        return;
+    }
+    hostile_done = true;
+    SSET_FOR_EACH (name, &hostile_attacks) {
+        if (!hostile_is_connect_attack(name)) {
+            const char *error = hostile_attack(name);
+
+            VLOG_INFO("hostile: %s: %s", name, error ? error : "done");
+        }
+    }
+}
+
+/* Writes the connect-time attacks' keys for queue 'q' in directory 'dir'
+ * in transaction 't', after the honest ones. */
+static bool
+hostile_connect_keys(xs_transaction_t t, const char *dir,
+                     struct nf_queue *q)
+{
+    bool ok = true;
+
+    if (sset_contains(&hostile_attacks, "bad-ring-ref")) {
+        ok = ok && xs_write_uint(t, dir, "tx-ring-ref", XENSIM_NR_GRANTS + 3);
+    }
+    if (sset_contains(&hostile_attacks, "bad-evtchn")) {
+        ok = ok && xs_write_uint(t, dir, split_channels ? "event-channel-tx"
+                                                       : "event-channel",
+                                 XENSIM_NR_PORTS - 1);
+    }
+    if (sset_contains(&hostile_attacks, "ring-lie")) {
+        /* More requests outstanding than the ring holds. */
+        q->tx.sring->req_prod = q->tx.sring->rsp_prod + 1000;
+    }
+    return ok;
+}
+
+/* Writes the connect-time attacks' top-level keys in 't'. */
+static bool
+hostile_connect_top_keys(xs_transaction_t t)
+{
+    bool ok = true;
+
+    if (sset_contains(&hostile_attacks, "too-many-queues")) {
+        ok = ok && xs_write_uint(t, fe_path, "multi-queue-num-queues",
+                                 NF_MAX_QUEUES + 1);
+    }
+    if (sset_contains(&hostile_attacks, "zero-queues")) {
+        ok = ok && xs_write_uint(t, fe_path, "multi-queue-num-queues", 0);
+    }
+    if (sset_contains(&hostile_attacks, "garbage-features")) {
+        static const char *const garbage[][2] = {
+            { "feature-sg", "yes" },
+            { "feature-gso-tcpv4", "-1" },
+            { "feature-gso-tcpv6", "0x1" },
+            { "feature-rx-notify", "99999999999999999999999999" },
+            { "feature-ipv6-csum-offload", "" },
+            { "feature-no-csum-offload", " 1" },
+            { "request-multicast-control", "1\n" },
+            { "mac", "zz:zz:zz:zz:zz:zz" },
+            { "mtu", "-5" },
+        };
+
+        for (size_t i = 0; ok && i < ARRAY_SIZE(garbage); i++) {
+            ok = xs_write_key(t, fe_path, garbage[i][0], garbage[i][1]);
+        }
+    }
+    return ok;
+}
+
+/* "netfront/attack ATTACK": runs a data-path attack now. */
+static void
+nf_unixctl_attack(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                  const char *argv[], void *aux OVS_UNUSED)
+{
+    const char *error = hostile_attack(argv[1]);
+
+    if (error) {
+        unixctl_command_reply_error(conn, error);
+    } else {
+        unixctl_command_reply(conn, NULL);
+    }
+}
+
 /* Sends one frame read from the tap, with its virtio-net header, on 'q'. */
 static void
 nf_tx_from_tap(struct nf_queue *q, uint8_t *buf, size_t n)
@@ -1305,6 +1718,7 @@ nf_connect(void)
             } else if (ok) {
                 ok = xs_write_uint(t, dir, "event-channel", q->tx_port);
             }
+            ok = ok && hostile_connect_keys(t, dir, q);
             free(dir);
         }
         ok = (ok
@@ -1326,6 +1740,7 @@ nf_connect(void)
         } else if (ok) {
             ok = xs_write_key(t, fe_path, "feature-no-csum-offload", "1");
         }
+        ok = ok && hostile_connect_top_keys(t);
 
         if (!ok) {
             xs_transaction_end(xs, t, true);
@@ -1550,8 +1965,9 @@ nf_unixctl_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   fe_state, be_state, n_queues);
     nf_format_stats(&ds, "", &total);
     ds_put_format(&ds, "connects=%"PRIu64"\ndisconnects=%"PRIu64"\n"
-                  "leaked_grants=%"PRIu64"\n", n_connects, n_disconnects,
-                  leaked_grants);
+                  "leaked_grants=%"PRIu64"\nhostile_attacks=%"PRIu64"\n",
+                  n_connects, n_disconnects, leaked_grants,
+                  hostile_attacks_run);
     if (mode == NF_MODE_GEN) {
         ds_put_format(&ds, "gen_sent=%"PRIu64"\n", gen_sent);
     } else if (mode == NF_MODE_PCAP) {
@@ -1903,6 +2319,8 @@ main(int argc, char *argv[])
                              NULL);
     unixctl_command_register("netfront/connect", "", 0, 0,
                              nf_unixctl_connect, NULL);
+    unixctl_command_register("netfront/attack", "ATTACK", 1, 1,
+                             nf_unixctl_attack, NULL);
     unixctl_command_register("exit", "", 0, 0, nf_unixctl_exit, NULL);
 
     fe_path = xasprintf("%s/%d/device/vif/%d", local_domain, domid, devid);
@@ -1963,6 +2381,7 @@ main(int argc, char *argv[])
             nf_step();
         }
         nf_evtchn_run();
+        hostile_run();
 
         bool busy = nf_data_active() && nf_data_run();
 
@@ -2115,6 +2534,7 @@ parse_options(int argc, char *argv[])
         OPT_PCAP_IN,
         OPT_PCAP_OUT,
         OPT_UNIXCTL,
+        OPT_HOSTILE,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -2135,6 +2555,7 @@ parse_options(int argc, char *argv[])
         {"pcap-in", required_argument, NULL, OPT_PCAP_IN},
         {"pcap-out", required_argument, NULL, OPT_PCAP_OUT},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
+        {"hostile", required_argument, NULL, OPT_HOSTILE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         DAEMON_LONG_OPTIONS,
@@ -2215,6 +2636,16 @@ parse_options(int argc, char *argv[])
         case OPT_UNIXCTL:
             unixctl_path = xstrdup(optarg);
             break;
+        case OPT_HOSTILE: {
+            char *list = xstrdup(optarg), *save = NULL;
+
+            for (char *a = strtok_r(list, ",", &save); a;
+                 a = strtok_r(NULL, ",", &save)) {
+                sset_add(&hostile_attacks, a);
+            }
+            free(list);
+            break;
+        }
         case 'h':
             usage();
         case 'V':
@@ -2284,7 +2715,13 @@ usage(void)
            "  --sink                  count and drop received frames\n"
            "  --pcap-in=FILE          send the frames in FILE\n"
            "  --pcap-out=FILE         write received frames to FILE\n"
-           "  --unixctl=SOCKET        override the control socket name\n",
+           "  --unixctl=SOCKET        override the control socket name\n"
+           "\nHostile mode (see xensim.rst):\n"
+           "  --hostile=ATTACK[,ATTACK...]  break the protocol: at connect\n"
+           "                          (bad-ring-ref, bad-evtchn, ring-lie,\n"
+           "                          too-many-queues, zero-queues,\n"
+           "                          garbage-features) or once Connected\n"
+           "                          (any netfront/attack ATTACK)\n",
            program_name, program_name);
     daemon_usage();
     vlog_usage();
