@@ -30,8 +30,8 @@
 #   --cache DIR       image cache (default /var/cache/xvif/xen-qemu)
 #   --logs DIR        where logs go (default $CACHE/logs, emptied first)
 #   --scenarios LIST  space-separated subset of: hotplug flows mtu reconnect
-#                     detach (the ping/create/destroy/re-create core always
-#                     runs; default: all)
+#                     detach jumbo saverestore (the ping/create/destroy/
+#                     re-create core always runs; default: all)
 #   --debian-vswitchd harness self-test with Debian's ovs-vswitchd (no xvif
 #                     class): checks boot, OVS and the hotplug script's error
 #                     path only
@@ -224,11 +224,29 @@ rm -rf "$SHARE"
 mkdir -p "$SHARE/bin" "$SHARE/out"
 install -m 755 "$SRCDIR/utilities/vif-xvif" "$SHARE/bin/vif-xvif"
 if [ $MODE = project ]; then
-    install -m 755 "$BUILDDIR/vswitchd/ovs-vswitchd" "$SHARE/bin/"
+    # The build tree may be relinked under us (a concurrent make): take a
+    # copy that is a complete ELF file and still equal to the source a
+    # second later.
+    ok=no
+    for i in $(seq 1 60); do
+        cp "$BUILDDIR/vswitchd/ovs-vswitchd" "$SHARE/bin/ovs-vswitchd" \
+            2>/dev/null || true
+        sleep 1
+        if [ "$(head -c 4 "$SHARE/bin/ovs-vswitchd" 2>/dev/null | tail -c 3)" = ELF ] \
+           && cmp -s "$BUILDDIR/vswitchd/ovs-vswitchd" "$SHARE/bin/ovs-vswitchd" \
+           && (cd "$SHARE/bin" && ./ovs-vswitchd --version > /dev/null 2>&1); then
+            ok=yes
+            break
+        fi
+    done
+    [ $ok = yes ] || die "$BUILDDIR/vswitchd/ovs-vswitchd is not a stable," \
+                         "runnable binary (being rebuilt?)"
+    chmod 755 "$SHARE/bin/ovs-vswitchd"
     if [ -x "$BUILDDIR/utilities/xvif-ctl" ]; then
         install -m 755 "$BUILDDIR/utilities/xvif-ctl" "$SHARE/bin/"
     fi
-    echo "ovs-vswitchd: $(ls -la "$BUILDDIR/vswitchd/ovs-vswitchd")"
+    echo "ovs-vswitchd: $(ls -la "$BUILDDIR/vswitchd/ovs-vswitchd")" \
+         "md5 $(md5sum < "$SHARE/bin/ovs-vswitchd" | cut -c1-12)"
     (cd "$BUILDDIR" && git log -1 --format='commit %h %s' 2>/dev/null) || true
 fi
 install -m 644 "$HERE/dom0-test.sh" "$SHARE/dom0-test.sh"
@@ -240,6 +258,11 @@ echo $((QEMU_TIMEOUT - 40)) > "$SHARE/dom0-timeout"
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
 step "boot Xen + dom0 in QEMU/TCG (limit ${QEMU_TIMEOUT}s); console: $LOGS/qemu.log"
+load=$(cut -d' ' -f1 /proc/loadavg)
+if [ "$(echo "$load > $(nproc)" | bc)" = 1 ]; then
+    echo "WARNING: host load average $load exceeds $(nproc) CPUs: QEMU/TCG will"
+    echo "         be slow, guests may miss the scenario timeouts."
+fi
 exec 3>&1
 set +e
 timeout --kill-after=10 "$QEMU_TIMEOUT" qemu-system-x86_64 -accel tcg \
