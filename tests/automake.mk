@@ -33,6 +33,7 @@ TESTSUITE_AT = \
 	tests/xvif-ovn.at \
 	tests/xvif-offload.at \
 	tests/xvif-hostile.at \
+	tests/xvif-ctl.at \
 	tests/xvif-toolstack.at
 TESTSUITE = $(srcdir)/tests/testsuite
 TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir
