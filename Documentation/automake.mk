@@ -17,6 +17,7 @@ DOC_SOURCE = \
 	Documentation/topics/xensim.rst \
 	Documentation/ref/xvif.7.rst \
 	Documentation/ref/vif-xvif.8.rst \
+	Documentation/ref/xvif-ctl.8.rst \
 	Documentation/howto/xen-dom0.rst \
 	Documentation/howto/ovn.rst
 EXTRA_DIST += $(DOC_SOURCE)

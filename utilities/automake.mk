@@ -17,3 +17,18 @@ utilities_xvif_ctl_SOURCES = utilities/xvif-ctl.c
 utilities_xvif_ctl_LDADD = $(OVS_LIBOPENVSWITCH)
 
 dist_sbin_SCRIPTS += utilities/vif-xvif
+
+# xvif-ctl(8), from its reStructuredText source (as debian/rules builds the
+# pages of Documentation/ref).  Without rst2man (python3-docutils), a stub
+# that points to the source is installed instead of failing the build.
+man_MANS += utilities/xvif-ctl.8
+CLEANFILES += utilities/xvif-ctl.8
+utilities/xvif-ctl.8: Documentation/ref/xvif-ctl.8.rst
+	$(AM_V_GEN)if command -v rst2man >/dev/null 2>&1; then \
+	  rst2man --exit-status=2 $(srcdir)/Documentation/ref/xvif-ctl.8.rst \
+	    > $@.tmp; \
+	else \
+	  printf '.TH XVIF-CTL 8\n.SH NAME\nxvif\\-ctl\n.SH DESCRIPTION\n%s\n' \
+	    'See Documentation/ref/xvif-ctl.8.rst (rst2man was missing).' \
+	    > $@.tmp; \
+	fi && mv $@.tmp $@
