@@ -1348,7 +1348,6 @@ hostile_connect_top_keys(xs_transaction_t t)
             { "feature-no-csum-offload", " 1" },
             { "request-multicast-control", "1\n" },
             { "mac", "zz:zz:zz:zz:zz:zz" },
-            { "mtu", "-5" },
         };
 
         for (size_t i = 0; ok && i < ARRAY_SIZE(garbage); i++) {
