@@ -372,7 +372,8 @@ if want flows; then
     check b.icmp-after-rule-removed "domu1 ping domu2: $out" test "$out" = "rc=0"
     rm -f /tmp/got
     timeout 60 busybox wget -q -O /tmp/got http://$IP1:8080/blob
-    got="$(md5sum < /tmp/got | cut -d' ' -f1) $(wc -c < /tmp/got) wget-rc=$?"
+    r=$?
+    got="$(md5sum < /tmp/got | cut -d' ' -f1) $(wc -c < /tmp/got) wget-rc=$r"
     src=$(blob_md5 $IP1)
     check b.tcp-domu1-to-dom0 "4 MB, md5 src=$src got=$got" \
         test -n "$src" -a "$src" = "${got%% *}"
