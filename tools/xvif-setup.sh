@@ -4,7 +4,10 @@
 #
 # Usage (as root):
 #   bash tools/xvif-setup.sh demo     install, build, run the demo
-#   bash tools/xvif-setup.sh check    install, build, run the whole test suite
+#   bash tools/xvif-setup.sh check    install, build, run the whole test suite:
+#                                     the autotest suite, then the real-Xen
+#                                     check (tests/xen/run.sh; skipped only
+#                                     if XVIF_SKIP_REAL_XEN is set)
 #   bash tools/xvif-setup.sh build    install and build only
 #
 # What it does:
@@ -12,7 +15,7 @@
 #   2. Builds Open vSwitch 3.1.0 from Debian's openvswitch-source package into
 #      a cache outside the tree (/var/cache/xvif; build-aux/ovs-build.sh).
 #   3. Configures and builds xvif against it (in-tree build).
-#   4. Runs tools/xvif-sandbox demo, or "make check".
+#   4. Runs tools/xvif-sandbox demo, or "make check" and tests/xen/run.sh.
 #
 # OVS's daemons and tools (ovsdb-server, ovs-vsctl, ovs-ofctl, ovs-appctl)
 # come from that same OVS build, not from Debian's openvswitch-switch: the
@@ -68,8 +71,17 @@ case $action in
 build) ;;
 demo) exec tools/xvif-sandbox demo 3 ;;
 check)
-    log "make check"
-    make check TESTSUITEFLAGS="-j$jobs ${TESTSUITEFLAGS:-}" RECHECK=yes
+    log "make check (the autotest suite, on the simulated Xen)"
+    rc=0
+    make check TESTSUITEFLAGS="-j$jobs ${TESTSUITEFLAGS:-}" RECHECK=yes \
+        || rc=$?
+    if [ -z "${XVIF_SKIP_REAL_XEN:-}" ]; then
+        log "tests/xen/run.sh (a real Xen 4.17 and Linux netfront, in QEMU)"
+        tests/xen/run.sh || rc=$?
+    else
+        log "XVIF_SKIP_REAL_XEN is set: the real-Xen check was not run"
+    fi
+    exit $rc
     ;;
 *) echo "usage: $0 demo|check|build" >&2; exit 2 ;;
 esac
