@@ -190,6 +190,7 @@ netdev_xvif_construct(struct netdev *netdev)
      * never a guest's. */
     dev->hwaddr = (struct eth_addr) ETH_ADDR_C(fe, ff, ff, ff, ff, ff);
     dev->requested_n_txq = 1;
+    atomic_init(&dev->rx_stall_ms, XVIF_RX_STALL_TIMEOUT_MS);
     netdev->n_rxq = 1;
     netdev->n_txq = 1;
     if (userspace_tso_enabled()) {
@@ -284,6 +285,18 @@ netdev_xvif_set_config(struct netdev *netdev, const struct smap *args,
                       "options:domid and options:devid",
                       netdev_get_name(netdev));
         return EINVAL;
+    }
+    {
+        const char *s = smap_get(args, "rx-stall-timeout");
+        unsigned long long ms = XVIF_RX_STALL_TIMEOUT_MS;
+
+        if (s && (!xvif_xs_parse_uint(s, INT_MAX, &ms) || !ms)) {
+            VLOG_WARN_BUF(errp, "%s: options:rx-stall-timeout=\"%s\" is not "
+                          "a number of milliseconds from 1 to %d",
+                          netdev_get_name(netdev), s, INT_MAX);
+            return EINVAL;
+        }
+        atomic_store_relaxed(&dev->rx_stall_ms, ms);
     }
     if (domid == dev->domid && devid == dev->devid && dev->be) {
         return 0;
@@ -522,6 +535,7 @@ xvif_connect(struct netdev_xvif *dev)
         ovs_mutex_init(&q->rx_lock);
         atomic_init(&q->fatal, false);
         atomic_init(&q->rx_backlog_count, 0);
+        atomic_init(&q->rx_stalled, false);
         q->tx_segs = xmalloc(XVIF_MAX_SEGS * sizeof *q->tx_segs);
         q->rx_segs = xmalloc(XVIF_MAX_SEGS * sizeof *q->rx_segs);
         error = queue_connect(q, &fe->queues[i], fe->split_evtchn);
@@ -769,7 +783,8 @@ netdev_xvif_get_carrier(const struct netdev *netdev, bool *carrier)
 {
     struct netdev_xvif *dev = netdev_xvif_cast(netdev);
 
-    *carrier = dev->connected && !dev->disabled_reason;
+    *carrier = (dev->connected && !dev->disabled_reason
+                && !xvif_rx_stalled(dev));
     return 0;
 }
 
@@ -916,6 +931,9 @@ netdev_xvif_get_status(const struct netdev *netdev, struct smap *smap)
     }
     if (dev->disabled_reason) {
         smap_add(smap, "disabled", dev->disabled_reason);
+    }
+    if (xvif_rx_stalled(dev)) {
+        smap_add(smap, "rx_stalled", "true");
     }
     if (dev->last_error) {
         smap_add(smap, "last_error", dev->last_error);

@@ -71,6 +71,10 @@ struct xvif_backend;
 #define XVIF_BURST 32
 #define XVIF_MAX_SEGS (XVIF_BURST * XVIF_MAX_SLOTS)
 
+/* A guest that posts no RX buffers for this long while packets wait for it
+ * is stalled (Linux's rx_stall_timeout); options:rx-stall-timeout. */
+#define XVIF_RX_STALL_TIMEOUT_MS 60000
+
 /* Guest RX backlog: packets and how long they may wait for buffers. */
 #define XVIF_RX_BACKLOG 512
 #define XVIF_RX_STALL_MS 10000
@@ -207,6 +211,13 @@ struct xvif_queue {
     unsigned int rx_backlog_head, rx_backlog_n;
     long long int rx_backlog_since;
     atomic_uint rx_backlog_count;   /* rx_backlog_n, for lock-free peeks. */
+    /* RX stall detection, as Linux's netback's "Guest Rx stalled": when the
+     * guest last ran out of buffers with packets waiting for it (0: it has
+     * buffers), under 'rx_lock'; and whether the queue is stalled (the
+     * port's carrier is off and packets for it are dropped) until the guest
+     * posts buffers again. */
+    long long int rx_nobuf_since;
+    atomic_bool rx_stalled;
     void *rx_page;
     uint32_t rx_port;           /* == tx_port unless split. */
 
@@ -276,6 +287,7 @@ struct netdev_xvif {
     struct eth_addr hwaddr;     /* The port's own address. */
     struct eth_addr guest_mac;  /* From the backend's "mac" key. */
     unsigned int requested_n_txq;
+    atomic_int rx_stall_ms;     /* options:rx-stall-timeout. */
 
     /* Counters of queues that were torn down, so statistics survive a
      * reconnect. */
@@ -316,6 +328,7 @@ void xvif_rx_send(struct xvif_queue *, struct dp_packet_batch *);
 void xvif_rx_flush(struct xvif_queue *);
 bool xvif_rx_backlog_ready(struct xvif_queue *);
 void xvif_rx_destroy_backlog(struct xvif_queue *);
+bool xvif_rx_stalled(const struct netdev_xvif *);
 
 /* Queues (netdev-xvif.c). */
 void xvif_queue_notify(struct xvif_queue *, uint32_t port,

@@ -166,6 +166,71 @@ rx_software_offload(struct xvif_queue *q, struct dp_packet *packet,
     return n;
 }
 
+/* RX stall (Linux's "Guest Rx stalled"): a guest that has posted no RX
+ * buffers for the port's rx-stall-timeout while packets wait for it gets
+ * its carrier turned off, its backlog dropped, and packets for it dropped at
+ * once, until it posts buffers again. */
+
+/* The guest behind 'q' has buffers again, or took a packet: clears the stall
+ * clock and, if 'q' was stalled, turns the carrier back on. */
+static void
+rx_unstall(struct xvif_queue *q)
+    OVS_REQUIRES(q->rx_lock)
+{
+    bool stalled;
+
+    q->rx_nobuf_since = 0;
+    atomic_read_relaxed(&q->rx_stalled, &stalled);
+    if (stalled) {
+        atomic_store_relaxed(&q->rx_stalled, false);
+        VLOG_INFO_RL(&rl, "%s: queue %u: guest RX resumed: carrier on",
+                     netdev_get_name(&q->dev->up), q->id);
+        netdev_change_seq_changed(&q->dev->up);
+    }
+}
+
+/* Marks 'q' stalled if the guest has had no buffers for too long. */
+static void
+rx_check_stall(struct xvif_queue *q)
+    OVS_REQUIRES(q->rx_lock)
+{
+    bool stalled;
+    int timeout;
+
+    if (!q->rx_nobuf_since) {
+        return;
+    }
+    atomic_read_relaxed(&q->rx_stalled, &stalled);
+    atomic_read_relaxed(&q->dev->rx_stall_ms, &timeout);
+    if (!stalled && time_msec() - q->rx_nobuf_since >= timeout) {
+        atomic_store_relaxed(&q->rx_stalled, true);
+        VLOG_WARN_RL(&rl, "%s: queue %u: guest RX stalled (no buffers for "
+                     "%d ms): carrier off, dropping %u queued packets",
+                     netdev_get_name(&q->dev->up), q->id, timeout,
+                     q->rx_backlog_n);
+        q->rx_stats.tx_no_buffer += q->rx_backlog_n;
+        q->rx_stats.tx_dropped += q->rx_backlog_n;
+        xvif_rx_destroy_backlog(q);
+        atomic_store_relaxed(&q->rx_backlog_count, 0);
+        netdev_change_seq_changed(&q->dev->up);
+    }
+}
+
+/* Returns true if any queue of 'dev' is stalled.  Main thread. */
+bool
+xvif_rx_stalled(const struct netdev_xvif *dev)
+{
+    for (unsigned int i = 0; i < dev->n_queues; i++) {
+        bool stalled;
+
+        atomic_read_relaxed(&dev->queues[i].rx_stalled, &stalled);
+        if (stalled) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Copies as many of the 'n' packets in 'packets' as the guest has buffers
  * for into the guest, in order, and returns how many it consumed (sent or
  * dropped as too big).  Packets it consumed are freed. */
@@ -212,6 +277,9 @@ rx_deliver(struct xvif_queue *q, struct dp_packet **packets, size_t n)
             rx->sring->req_event = rx->req_cons + needed;
             xen_mb();
             if (rx->sring->req_prod - rx->req_cons < needed) {
+                if (!q->rx_nobuf_since) {
+                    q->rx_nobuf_since = time_msec();
+                }
                 break;
             }
             rp = rx->sring->req_prod;
@@ -322,6 +390,7 @@ rx_deliver(struct xvif_queue *q, struct dp_packet **packets, size_t n)
         if (notify) {
             xvif_queue_notify(q, q->rx_port, &q->rx_stats);
         }
+        rx_unstall(q);
     }
     return consumed;
 }
@@ -395,7 +464,7 @@ xvif_rx_send(struct xvif_queue *q, struct dp_packet_batch *batch)
     struct dp_packet *expanded[NETDEV_MAX_BURST * XVIF_MAX_GSO_SEGS];
     struct dp_packet **packets = batch->packets;
     size_t n = dp_packet_batch_size(batch), done = 0;
-    bool fatal;
+    bool fatal, stalled;
 
     atomic_read_explicit(&q->fatal, &fatal, memory_order_acquire);
     if (fatal) {
@@ -403,6 +472,22 @@ xvif_rx_send(struct xvif_queue *q, struct dp_packet_batch *batch)
         q->rx_stats.tx_not_connected += n;
         dp_packet_delete_batch(batch, true);
         return;
+    }
+    atomic_read_relaxed(&q->rx_stalled, &stalled);
+    if (stalled) {
+        ovs_mutex_lock(&q->rx_lock);
+        if (q->rx.sring->req_prod != q->rx.req_cons) {
+            rx_unstall(q);
+            stalled = false;
+        } else {
+            q->rx_stats.tx_no_buffer += n;
+            q->rx_stats.tx_dropped += n;
+        }
+        ovs_mutex_unlock(&q->rx_lock);
+        if (stalled) {
+            dp_packet_delete_batch(batch, true);
+            return;
+        }
     }
 
     if (userspace_tso_enabled()) {
@@ -443,6 +528,7 @@ xvif_rx_send(struct xvif_queue *q, struct dp_packet_batch *batch)
             dp_packet_delete(packets[done]);
         }
     }
+    rx_check_stall(q);
     rx_backlog_set_count(q);
     ovs_mutex_unlock(&q->rx_lock);
     dp_packet_batch_init(batch);
@@ -454,7 +540,17 @@ void
 xvif_rx_flush(struct xvif_queue *q)
 {
     unsigned int n;
+    bool stalled;
 
+    atomic_read_relaxed(&q->rx_stalled, &stalled);
+    if (stalled && q->rx.sring->req_prod != q->rx.req_cons
+        && !ovs_mutex_trylock(&q->rx_lock)) {
+        /* The guest posted buffers: it is back. */
+        if (q->rx.sring->req_prod != q->rx.req_cons) {
+            rx_unstall(q);
+        }
+        ovs_mutex_unlock(&q->rx_lock);
+    }
     atomic_read_relaxed(&q->rx_backlog_count, &n);
     if (n && !ovs_mutex_trylock(&q->rx_lock)) {
         rx_flush__(q);
