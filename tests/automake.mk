@@ -33,6 +33,7 @@ TESTSUITE_AT = \
 	tests/xvif-ovn.at \
 	tests/xvif-offload.at \
 	tests/xvif-hostile.at \
+	tests/xvif-restart.at \
 	tests/xvif-ctl.at \
 	tests/xvif-toolstack.at
 TESTSUITE = $(srcdir)/tests/testsuite

@@ -1313,6 +1313,33 @@ out:
     return error;
 }
 
+/* Port 'rw' (the word of port 'remote_port' of 'r') is bound to a port of
+ * our own domain.  If that port's handle belongs to a process that is gone,
+ * closes it, which reverts the remote port to unbound. */
+static void
+reclaim_dead_peer(struct xensim_evtchn *e, struct xensim_domain *r,
+                  uint32_t remote_port, uint64_t rw)
+    OVS_REQUIRES(e->mutex)
+{
+    uint32_t lport = pw_rport(rw);
+    uint64_t lw;
+    uint32_t pid;
+
+    if (!lport || lport >= XENSIM_NR_PORTS) {
+        return;
+    }
+    atomic_read(&e->dom->ports[lport].word, &lw);
+    if (pw_state(lw) != PS_INTERDOMAIN || pw_rdom(lw) != r->domid
+        || pw_rport(lw) != remote_port
+        || pw_owner(lw) >= XENSIM_NR_HANDLES) {
+        return;
+    }
+    atomic_read(&e->dom->handles[pw_owner(lw)].pid, &pid);
+    if (!pid || process_is_dead(pid)) {
+        port_close(e->cache.dir, e->dom, lport, lw, r);
+    }
+}
+
 /* Binds a new local port to 'remote''s port 'remote_port', which must be
  * unbound and allocated for this domain (else EINVAL).  Both ends become
  * interdomain atomically.  As Xen does, the new local port starts pending,
@@ -1339,6 +1366,14 @@ xensim_evtchn_bind_interdomain(struct xensim_evtchn *e, uint16_t remote,
     struct xensim_port *rp = &r->ports[remote_port];
     uint64_t rw;
     atomic_read(&rp->word, &rw);
+    if (pw_state(rw) == PS_INTERDOMAIN && pw_rdom(rw) == e->self) {
+        /* The remote port is still bound to one of our ports.  If the
+         * process whose handle owns that port died without closing it, Xen
+         * would have closed it when the process's /dev/xen/evtchn fd went
+         * away (the remote end reverting to unbound): do it now. */
+        reclaim_dead_peer(e, r, remote_port, rw);
+        atomic_read(&rp->word, &rw);
+    }
     if (pw_state(rw) != PS_UNBOUND || pw_rdom(rw) != e->self) {
         error = EINVAL;
         goto out_close;
