@@ -32,3 +32,16 @@ utilities/xvif-ctl.8: Documentation/ref/xvif-ctl.8.rst
 	    'See Documentation/ref/xvif-ctl.8.rst (rst2man was missing).' \
 	    > $@.tmp; \
 	fi && mv $@.tmp $@
+
+# vif-xvif(8), the same way.
+man_MANS += utilities/vif-xvif.8
+CLEANFILES += utilities/vif-xvif.8
+utilities/vif-xvif.8: Documentation/ref/vif-xvif.8.rst
+	$(AM_V_GEN)if command -v rst2man >/dev/null 2>&1; then \
+	  rst2man --exit-status=2 $(srcdir)/Documentation/ref/vif-xvif.8.rst \
+	    > $@.tmp; \
+	else \
+	  printf '.TH VIF-XVIF 8\n.SH NAME\nvif\\-xvif\n.SH DESCRIPTION\n%s\n' \
+	    'See Documentation/ref/vif-xvif.8.rst (rst2man was missing).' \
+	    > $@.tmp; \
+	fi && mv $@.tmp $@
