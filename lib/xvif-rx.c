@@ -427,6 +427,8 @@ static void
 rx_flush__(struct xvif_queue *q)
     OVS_REQUIRES(q->rx_lock)
 {
+    long long int now = 0;
+
     while (q->rx_backlog_n) {
         struct dp_packet *run[RX_BURST];
         size_t n = 0, done;
@@ -439,13 +441,18 @@ rx_flush__(struct xvif_queue *q)
         done = rx_deliver_all(q, run, n);
         q->rx_backlog_head = (q->rx_backlog_head + done) % XVIF_RX_BACKLOG;
         q->rx_backlog_n -= done;
-        q->rx_backlog_since = time_msec();
+        if (done) {
+            /* The stall clock measures time without progress only. */
+            now = now ? now : time_msec();
+            q->rx_backlog_since = now;
+        }
         if (done < n) {
             break;
         }
     }
     if (q->rx_backlog_n
-        && time_msec() - q->rx_backlog_since > XVIF_RX_STALL_MS) {
+        && (now ? now : time_msec()) - q->rx_backlog_since
+           > XVIF_RX_STALL_MS) {
         VLOG_WARN_RL(&rl, "%s: queue %u: guest RX stalled: dropping %u "
                      "queued packets", netdev_get_name(&q->dev->up), q->id,
                      q->rx_backlog_n);

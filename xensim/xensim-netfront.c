@@ -1608,7 +1608,7 @@ nf_data_wait(void)
         if (mode == NF_MODE_TAP && q->tap_fd >= 0
             && nf_tx_room(q, XEN_NETIF_NR_SLOTS_MIN, 1)) {
             poll_fd_wait(q->tap_fd, POLLIN);
-        } else if (mode == NF_MODE_GEN) {
+        } else if (mode == NF_MODE_GEN && gen_frame) {
             unsigned int n_data = DIV_ROUND_UP(gen_size, XENSIM_PAGE_SIZE);
             if (nf_tx_room(q, n_data, 0)) {
                 if (nf_gen_allowance()) {
