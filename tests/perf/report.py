@@ -235,12 +235,13 @@ def main():
                                              fmt(s["x_veth"], 2), s["n"]))
     md.append("\n## Idle guests\n")
     md.append("| connected idle vifs | vswitchd wakeups/s before | after | "
-              "RSS per vif (KiB) |")
-    md.append("|---|---|---|---|")
+              "RSS per vif (KiB) | CPU of each idle guest (cores) |")
+    md.append("|---|---|---|---|---|")
     for r in idle:
-        md.append("| %d | %s | %s | %s |" % (
+        md.append("| %d | %s | %s | %s | %s |" % (
             r["vifs"], fmt(r["wakeups_per_s_base"], 1),
-            fmt(r["wakeups_per_s"], 1), fmt(r["rss_kib_per_vif"], 1)))
+            fmt(r["wakeups_per_s"], 1), fmt(r["rss_kib_per_vif"], 1),
+            fmt(r.get("guest_cpu_per_vif"), 4)))
     md.append("\nFrontend Connected -> first packet at the sink: %s ms "
               "(median of %s; polled, an upper bound).\n"
               % (fmt(conn_ms, 1), [round(c, 1) for c in conn]))
