@@ -765,6 +765,15 @@ backend_update(struct xvif_backend *be)
         } else {
             be->state = xs_state;
         }
+    } else if (xs_state == XenbusStateClosing && !be->online) {
+        /* Toolstack teardown, and the port has now let go of the rings (we
+         * are called again by xvif_xenbus_port_disconnected()): Closed,
+         * whatever the frontend does.  A guest that died (or hangs) never
+         * leaves Connected, and the toolstack would wait for us in vain. */
+        if (!backend_disconnect(be)) {
+            backend_set_state(be, XenbusStateClosed);
+        }
+        return;
     }
     if (be->state == XenbusStateUnknown
         || be->state == XenbusStateInitialising) {

@@ -811,7 +811,8 @@ usage(void)
            "usage: %s DIR COMMAND [ARG...]\n"
            "  check-domain | check-gnttab | check-evtchn | check-reclaim\n"
            "  create DOMID [PAGES]\n"
-           "  destroy DOMID\n",
+           "  destroy DOMID\n"
+           "  ports DOMID            (event-channel ports in use)\n",
            program_name, program_name);
 }
 
@@ -842,6 +843,15 @@ main(int argc, char *argv[])
         if (error) {
             ovs_fatal(error, "create");
         }
+        return 0;
+    } else if (!strcmp(cmd, "ports") && argc >= 4) {
+        struct xensim_domain *d;
+        int error = xensim_domain_open(dir, atoi(argv[3]), &d);
+        if (error) {
+            ovs_fatal(error, "open");
+        }
+        printf("%u\n", xensim_domain_count_ports(d));
+        xensim_domain_close(d);
         return 0;
     } else if (!strcmp(cmd, "destroy") && argc >= 4) {
         int error = xensim_domain_destroy(dir, atoi(argv[3]));

@@ -408,6 +408,24 @@ xensim_domain_nr_pages(const struct xensim_domain *d)
     return d->nr_pages;
 }
 
+/* Returns how many event-channel ports of 'd' are in use (unbound or
+ * interdomain), for leak checks. */
+unsigned int
+xensim_domain_count_ports(const struct xensim_domain *d)
+{
+    unsigned int n = 0;
+
+    for (uint32_t port = 1; port < XENSIM_NR_PORTS; port++) {
+        uint64_t w;
+
+        atomic_read(&d->ports[port].word, &w);
+        if (pw_state(w) == PS_UNBOUND || pw_state(w) == PS_INTERDOMAIN) {
+            n++;
+        }
+    }
+    return n;
+}
+
 /* Closes the remote end of 'd''s interdomain port 'port', whose word is 'w':
  * the remote port reverts to unbound, allocated for 'd' again, as Xen's
  * evtchn_close() does.  'remote' may be NULL if it is not open yet. */

@@ -88,6 +88,7 @@ void xensim_domain_close(struct xensim_domain *);
 uint16_t xensim_domain_id(const struct xensim_domain *);
 bool xensim_domain_is_alive(const struct xensim_domain *);
 uint32_t xensim_domain_nr_pages(const struct xensim_domain *);
+unsigned int xensim_domain_count_ports(const struct xensim_domain *);
 
 /* A domain's own memory, as its kernel sees it. */
 void *xensim_page(struct xensim_domain *, uint32_t frame);
