@@ -104,6 +104,21 @@ noinst_PROGRAMS += tests/test-xenstore-client
 tests_test_xenstore_client_SOURCES = tests/test-xenstore-client.c
 tests_test_xenstore_client_LDADD = $(OVS_LIBOPENVSWITCH) $(XEN_LIBS)
 
+# libFuzzer targets for what guests write (clang): "make fuzz" runs each for
+# FUZZ_SECONDS over its seed corpus; see tests/fuzz/README.md.
+FUZZ_SECONDS = 20
+EXTRA_DIST += \
+	tests/fuzz/README.md \
+	tests/fuzz/run.sh \
+	tests/fuzz/fuzz-common.h \
+	tests/fuzz/fuzz-tx.c \
+	tests/fuzz/fuzz-rx.c \
+	tests/fuzz/fuzz-xs.c
+fuzz:
+	OVS_BUILDDIR='$(OVS_BUILDDIR)' OVS_SRCDIR='$(OVS_SRCDIR)' \
+		$(SHELL) $(srcdir)/tests/fuzz/run.sh $(FUZZ_SECONDS)
+.PHONY: fuzz
+
 # A scripted netif backend that echoes a guest's packets, for testing
 # xensim-netfront's data path without ovs-vswitchd.
 noinst_PROGRAMS += tests/test-netback-echo
