@@ -1187,6 +1187,14 @@ hostile_attack(const char *name)
         hostile_chain(q, 5, 500, 100, NETTXF_more_data);
     } else if (!strcmp(name, "prod-jump")) {
         q->tx.req_prod_pvt += 1000;
+    } else if (!strcmp(name, "rx-prod-jump")) {
+        /* 1000 RX buffers claimed on a ring of 256. */
+        q->rx.req_prod_pvt += 1000;
+        xen_wmb();
+        q->rx.sring->req_prod = q->rx.req_prod_pvt;
+        xensim_evtchn_notify(evtchn, q->rx_port);
+        hostile_attacks_run++;
+        return NULL;
     } else if (!strcmp(name, "prod-back")) {
         /* Valid packets first, so that the backend has answered some. */
         hostile_chain(q, 1, 60, 0, 0);
