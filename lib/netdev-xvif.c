@@ -38,6 +38,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
 #include "openvswitch/poll-loop.h"
+#include "openvswitch/token-bucket.h"
 #include "openvswitch/vlog.h"
 #include "ovs-thread.h"
 #include "smap.h"
@@ -66,6 +67,28 @@ struct xvif_list_node {
 struct netdev_rxq_xvif {
     struct netdev_rxq up;
 };
+
+/* Ingress policing.
+ *
+ * What the guest sends is policed as OVS polices ingress on other userspace
+ * ports (vhost-user): a token bucket per port, in bits, dropping what exceeds
+ * the Interface's ingress_policing_rate (kbit/s) and ingress_policing_burst
+ * (kbit; 0 means 8000, OVS's default).  vif-xvif maps libxl's "rate" key to
+ * it.  The bucket is replaced through RCU, so data-path threads never see it
+ * freed. */
+struct xvif_policer {
+    struct ovs_spin lock;
+    struct token_bucket tb OVS_GUARDED;
+};
+
+static void
+xvif_policer_free(struct xvif_policer *p)
+{
+    if (p) {
+        ovs_spin_destroy(&p->lock);
+        free(p);
+    }
+}
 
 static const struct netdev_class netdev_xvif_class;
 static const struct netdev_class netdev_xvif_pmd_class;
@@ -234,6 +257,9 @@ netdev_xvif_destruct(struct netdev *netdev)
     xvif_disconnect(dev);
     xvif_xenbus_detach(dev);
     free(dev->disabled_reason);
+    ovsrcu_postpone(xvif_policer_free,
+                    ovsrcu_get_protected(struct xvif_policer *,
+                                         &dev->policer));
     free(dev->last_error);
     free(dev->last_fatal);
     ovs_mutex_destroy(&dev->mutex);
@@ -621,6 +647,58 @@ netdev_xvif_set_tx_multiq(struct netdev *netdev, unsigned int n_txq)
 
 /* Data path. */
 
+static int
+netdev_xvif_set_policing(struct netdev *netdev, uint32_t kbits_rate,
+                         uint32_t kbits_burst, uint32_t kpkts_rate,
+                         uint32_t kpkts_burst OVS_UNUSED)
+{
+    struct netdev_xvif *dev = netdev_xvif_cast(netdev);
+    struct xvif_policer *old, *new = NULL;
+
+    if (kpkts_rate) {
+        return EOPNOTSUPP;
+    }
+    if (kbits_rate) {
+        uint64_t burst = (uint64_t) (kbits_burst ? kbits_burst : 8000) * 1000;
+
+        new = xmalloc(sizeof *new);
+        ovs_spin_init(&new->lock);
+        /* Tokens are bits; kbit/s is bits per millisecond. */
+        token_bucket_init(&new->tb, kbits_rate, MIN(burst, UINT_MAX));
+    }
+    old = ovsrcu_get_protected(struct xvif_policer *, &dev->policer);
+    ovsrcu_set(&dev->policer, new);
+    if (old) {
+        ovsrcu_postpone(xvif_policer_free, old);
+    }
+    return 0;
+}
+
+/* Drops from 'batch' what exceeds the policing rate of 'q''s port. */
+void
+xvif_police(struct xvif_queue *q, struct dp_packet_batch *batch)
+{
+    struct xvif_policer *p = ovsrcu_get(struct xvif_policer *,
+                                        &q->dev->policer);
+    struct dp_packet *packet;
+    size_t i, n = dp_packet_batch_size(batch);
+
+    if (!p) {
+        return;
+    }
+    ovs_spin_lock(&p->lock);
+    DP_PACKET_BATCH_REFILL_FOR_EACH (i, n, packet, batch) {
+        if (token_bucket_withdraw(&p->tb, dp_packet_size(packet) * 8)) {
+            dp_packet_batch_refill(batch, packet, i);
+        } else {
+            q->tx_stats.rx_policed++;
+            q->tx_stats.rx_dropped++;
+            dp_packet_delete(packet);
+        }
+    }
+    ovs_spin_unlock(&p->lock);
+}
+
 static struct netdev_rxq *
 netdev_xvif_rxq_alloc(void)
 {
@@ -666,6 +744,12 @@ netdev_xvif_rxq_recv(struct netdev_rxq *rxq, struct dp_packet_batch *batch,
     }
     xvif_rx_flush(q);
     error = xvif_tx_recv(q, batch, is_event_driven(q->dev));
+    if (!error) {
+        xvif_police(q, batch);
+        if (dp_packet_batch_is_empty(batch)) {
+            error = EAGAIN;
+        }
+    }
     if (!error) {
         q->recv_work = true;
     }
@@ -965,6 +1049,7 @@ netdev_xvif_get_status(const struct netdev *netdev, struct smap *smap)
     .get_custom_stats = netdev_xvif_get_custom_stats,       \
     .get_status = netdev_xvif_get_status,                   \
     .get_numa_id = netdev_xvif_get_numa_id,                 \
+    .set_policing = netdev_xvif_set_policing,               \
     .update_flags = netdev_xvif_update_flags,               \
     .reconfigure = netdev_xvif_reconfigure,                 \
     .rxq_alloc = netdev_xvif_rxq_alloc,                     \

@@ -46,6 +46,7 @@
 #include <xen/io/netif.h>
 
 #include "netdev-provider.h"
+#include "ovs-rcu.h"
 #include "openvswitch/thread.h"
 #include "openvswitch/types.h"
 #include "packets.h"
@@ -55,6 +56,7 @@ struct dp_packet;
 struct dp_packet_batch;
 struct sset;
 struct xvif_backend;
+struct xvif_policer;
 
 #define XVIF_PAGE_SIZE 4096
 #define XVIF_TX_RING_SIZE __CONST_RING_SIZE(netif_tx, XVIF_PAGE_SIZE)
@@ -93,6 +95,7 @@ struct xvif_backend;
     XVIF_COUNTER(tx_bytes)                                              \
     XVIF_COUNTER(rx_errors)                                             \
     XVIF_COUNTER(rx_dropped)                                            \
+    XVIF_COUNTER(rx_policed)                                            \
     XVIF_COUNTER(tx_dropped)                                            \
     XVIF_COUNTER(rx_bad_request)                                        \
     XVIF_COUNTER(rx_too_many_slots)                                     \
@@ -292,6 +295,9 @@ struct netdev_xvif {
     /* Counters of queues that were torn down, so statistics survive a
      * reconnect. */
     struct xvif_queue_stats old_stats;
+
+    /* Ingress policing (Interface ingress_policing_rate), or NULL. */
+    OVSRCU_TYPE(struct xvif_policer *) policer;
     struct xvif_queue_stats old_base;   /* The queues' 'base's, likewise. */
 
     /* The last fatal error ever seen on the port (unlike 'disabled_reason'
@@ -331,6 +337,7 @@ void xvif_rx_destroy_backlog(struct xvif_queue *);
 bool xvif_rx_stalled(const struct netdev_xvif *);
 
 /* Queues (netdev-xvif.c). */
+void xvif_police(struct xvif_queue *, struct dp_packet_batch *);
 void xvif_queue_notify(struct xvif_queue *, uint32_t port,
                        struct xvif_queue_stats *);
 
