@@ -7,7 +7,9 @@
 #   bash tools/xvif-setup.sh check    install, build, run the whole test suite:
 #                                     the autotest suite, then the real-Xen
 #                                     check (tests/xen/run.sh; skipped only
-#                                     if XVIF_SKIP_REAL_XEN is set)
+#                                     if XVIF_SKIP_REAL_XEN is set) and the
+#                                     Debian package (tests/deb-smoke.sh;
+#                                     XVIF_SKIP_DEB)
 #   bash tools/xvif-setup.sh build    install and build only
 #
 # What it does:
@@ -80,6 +82,12 @@ check)
         tests/xen/run.sh || rc=$?
     else
         log "XVIF_SKIP_REAL_XEN is set: the real-Xen check was not run"
+    fi
+    if [ -z "${XVIF_SKIP_DEB:-}" ]; then
+        log "tests/deb-smoke.sh (build, install and smoke-test the .deb)"
+        bash tests/deb-smoke.sh || rc=$?
+    else
+        log "XVIF_SKIP_DEB is set: the Debian package was not checked"
     fi
     exit $rc
     ;;
