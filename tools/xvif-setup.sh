@@ -38,7 +38,7 @@ log() { printf '== xvif-setup: %s\n' "$*" >&2; }
 pkgs="gcc make autoconf automake libtool pkg-config python3 libssl-dev
       libcap-ng-dev libunbound-dev libxen-dev xenstore-utils
       openvswitch-source iproute2 iputils-ping iperf3 arping procps
-      netcat-openbsd python3-os-ken ovn-central ovn-host"
+      netcat-openbsd python3-os-ken ovn-central ovn-host clang"
 missing=
 for p in $pkgs; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
@@ -83,6 +83,8 @@ check)
     else
         log "XVIF_SKIP_REAL_XEN is set: the real-Xen check was not run"
     fi
+    log "make fuzz (libFuzzer targets, ASan + UBSan, bounded)"
+    make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-15}" || rc=$?
     if [ -z "${XVIF_SKIP_DEB:-}" ]; then
         log "tests/deb-smoke.sh (build, install and smoke-test the .deb)"
         bash tests/deb-smoke.sh || rc=$?
