@@ -78,6 +78,8 @@ struct xvif_backend {
                                  * yet because of 'hotplug_wait'. */
 
     struct netdev_xvif *dev;    /* The attached port, or NULL. */
+    const char *kernel_netback; /* Its status:kernel_netback, as last
+                                 * reported. */
 };
 
 /* The xenstore connection and all backends.  Main thread only. */
@@ -86,11 +88,13 @@ static char *vif_root;          /* /local/domain/<self>/backend/vif */
 static struct hmap backends = HMAP_INITIALIZER(&backends);
 static long long int next_open_attempt;
 static bool rescan;
+static long long int next_netback_check; /* See xenbus_recheck_netback(). */
 
 #define BE_TOKEN "xvif-backends"
 #define XS_LOCAL_DOMAIN "/local/domain/"
 
 static void backend_update(struct xvif_backend *);
+static void xenbus_recheck_netback(void);
 static bool backend_disconnect(struct xvif_backend *);
 
 /* Xenstore helpers. */
@@ -465,6 +469,35 @@ xvif_xenbus_run(void)
             backend_update(be);
         }
     }
+    xenbus_recheck_netback();
+}
+
+/* While the kernel's xen-netback is present, looks once a second whether it
+ * went (or claimed another vif), so that ports' status:kernel_netback
+ * follows.  Costs nothing on a host without it: then it only looks when a
+ * port is attached. */
+
+static void
+xenbus_recheck_netback(void)
+{
+    struct xvif_backend *be;
+    bool present = false;
+
+    if (time_msec() < next_netback_check) {
+        return;
+    }
+    HMAP_FOR_EACH (be, node, &backends) {
+        if (be->dev) {
+            const char *k = xvif_netback_check_vif(be->domid, be->devid);
+
+            if (k != be->kernel_netback) {
+                be->kernel_netback = k;
+                netdev_change_seq_changed(&be->dev->up);
+            }
+            present = present || k;
+        }
+    }
+    next_netback_check = present ? time_msec() + 1000 : LLONG_MAX;
 }
 
 void
@@ -474,6 +507,9 @@ xvif_xenbus_wait(void)
         poll_fd_wait(xs_fileno(xsh), POLLIN);
     } else {
         poll_timer_wait_until(next_open_attempt);
+    }
+    if (next_netback_check != LLONG_MAX) {
+        poll_timer_wait_until(next_netback_check);
     }
 }
 
@@ -910,6 +946,7 @@ xvif_xenbus_attach(struct netdev_xvif *dev)
     be->dev = dev;
     dev->be = be;
     be->dirty = true;
+    next_netback_check = 0;
     backend_update(be);
 }
 
