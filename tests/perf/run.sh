@@ -179,6 +179,10 @@ start_switch() {
     ) || return 1
     addns "$ns"
     echo "$ns" > "$d/netns"
+    if [ -n "${SWITCH_TSO:-}" ]; then
+        ovs-vsctl --no-wait set Open_vSwitch . \
+            other_config:userspace-tso-enable=true
+    fi
     if [ -n "${SWITCH_DPDK:-}" ]; then
         ovs-vsctl --no-wait set Open_vSwitch . \
             other_config:dpdk-init=true other_config:dpdk-socket-mem=1024 \
@@ -410,7 +414,7 @@ xvif_tcp() {
     nf_start "$a" $opt --tap="xvp${tag}a:netns=$nsa:ip=10.9.0.1/24" || return 1
     nf_start "$b" $opt --tap="xvp${tag}b:netns=$nsb:ip=10.9.0.2/24" || return 1
     wait_connected "vif$a.0" "vif$b.0" || return 1
-    iperf_pair "$nsa" "$nsb" 10.9.0.2 "xvif-gso-$gso" "$r"
+    iperf_pair "$nsa" "$nsb" 10.9.0.2 "xvif-gso-$gso${TCP_LABEL:-}" "$r"
     guest_del "$a" "$b"
     ovs-ofctl del-flows br0 --strict in_port=2
     ip netns del "$nsa"; ip netns del "$nsb"
@@ -711,6 +715,19 @@ want tcp && for r in $(seq "$runs"); do
     done
     veth_tcp "$r"
 done
+
+# TCP once more with userspace-tso-enable=true (read by ovs-vswitchd at
+# start only: a second switch): GSO packets then cross the switch whole.
+if want tcp; then
+    log "TCP with userspace-tso-enable=true"
+    SWITCH_TSO=1 start_switch tso "$W/bin/ovs-vswitchd" xen \
+        || log "TSO switch failed"
+    for r in $(seq "$runs"); do
+        TCP_LABEL=-tso xvif_tcp on "$r"
+    done
+    kill "$(cat "$OVS_RUNDIR/ovs-vswitchd.pid")" 2>/dev/null
+    use "$main_dir"
+fi
 
 if want idle; then
     log "idle guests: 1 and $idle_big"
