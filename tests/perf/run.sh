@@ -62,6 +62,7 @@ if $quick; then
     measure=1
     tcp_secs=2
     gso_modes="on"
+    idle_secs=3
     [ "$idle_big" = 100 ] && idle_big=10
     do_profile=false
 else
@@ -72,6 +73,7 @@ else
     measure=3
     tcp_secs=4
     gso_modes="on off"
+    idle_secs=10
 fi
 out=${out:-$here/results/$(date +%Y%m%d-%H%M%S)$($quick && echo -quick)}
 mkdir -p "$out"
@@ -449,7 +451,7 @@ xvif_idle() {
     rss0=$(rss_kib "$pid")
     # Both windows equally long: OVS's own timers fire every few seconds.
     w0=$(vol_switches "$pid"); t0=$(now)
-    sleep $((measure + 2))
+    sleep "$idle_secs"
     w1=$(vol_switches "$pid"); t1=$(now)
     local base
     base=$(calc "($w1 - $w0) / ($t1 - $t0)")
@@ -482,7 +484,7 @@ xvif_idle() {
         g0=$((g0 + $(cpu_ticks "$(cat "$OVS_RUNDIR/nf$d.pid")")))
     done
     w0=$(vol_switches "$pid"); t0=$(now)
-    sleep $((measure + 2))
+    sleep "$idle_secs"
     w1=$(vol_switches "$pid"); t1=$(now)
     for d in $doms; do
         g1=$((g1 + $(cpu_ticks "$(cat "$OVS_RUNDIR/nf$d.pid")")))
