@@ -29,6 +29,7 @@ TESTSUITE_AT = \
 	tests/netfront.at \
 	tests/netdev-xvif.at \
 	tests/xvif-traffic.at \
+	tests/xvif-valgrind.at \
 	tests/xvif-perf.at \
 	tests/xvif-controller.at \
 	tests/xvif-ovn.at \

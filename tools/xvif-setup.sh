@@ -9,7 +9,9 @@
 #                                     check (tests/xen/run.sh; skipped only
 #                                     if XVIF_SKIP_REAL_XEN is set) and the
 #                                     Debian package (tests/deb-smoke.sh;
-#                                     XVIF_SKIP_DEB)
+#                                     XVIF_SKIP_DEB), the suite again under
+#                                     ASan+UBSan (XVIF_SKIP_ASAN) and a
+#                                     bounded fuzzing run
 #   bash tools/xvif-setup.sh build    install and build only
 #
 # What it does:
@@ -38,7 +40,7 @@ log() { printf '== xvif-setup: %s\n' "$*" >&2; }
 pkgs="gcc make autoconf automake libtool pkg-config python3 libssl-dev
       libcap-ng-dev libunbound-dev libxen-dev xenstore-utils
       openvswitch-source iproute2 iputils-ping iperf3 arping procps
-      netcat-openbsd python3-os-ken ovn-central ovn-host clang"
+      netcat-openbsd python3-os-ken ovn-central ovn-host clang valgrind"
 missing=
 for p in $pkgs; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
@@ -82,6 +84,10 @@ check)
         tests/xen/run.sh || rc=$?
     else
         log "XVIF_SKIP_REAL_XEN is set: the real-Xen check was not run"
+    fi
+    if [ -z "${XVIF_SKIP_ASAN:-}" ]; then
+        log "the autotest suite again under ASan + UBSan"
+        tools/xvif-asan-check.sh "$ovs" || rc=$?
     fi
     log "make fuzz (libFuzzer targets, ASan + UBSan, bounded)"
     make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-15}" || rc=$?
