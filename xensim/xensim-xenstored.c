@@ -2183,29 +2183,17 @@ unixctl_stats(struct unixctl_conn *uconn, int argc OVS_UNUSED,
     ds_destroy(&s);
 }
 
+/* "xenstored/introduce DOMID" and "xenstored/release DOMID": 'op_' is
+ * domain_introduce() or domain_release(). */
 static void
-unixctl_introduce(struct unixctl_conn *uconn, int argc OVS_UNUSED,
-                  const char *argv[], void *aux OVS_UNUSED)
+unixctl_domain_op(struct unixctl_conn *uconn, int argc OVS_UNUSED,
+                  const char *argv[], void *op_)
 {
+    int (*op)(uint32_t) = op_;
     uint32_t domid;
     int error;
 
-    error = parse_domid(argv[1], &domid) ? domain_introduce(domid) : EINVAL;
-    if (error) {
-        unixctl_command_reply_error(uconn, ovs_strerror(error));
-    } else {
-        unixctl_command_reply(uconn, NULL);
-    }
-}
-
-static void
-unixctl_release(struct unixctl_conn *uconn, int argc OVS_UNUSED,
-                const char *argv[], void *aux OVS_UNUSED)
-{
-    uint32_t domid;
-    int error;
-
-    error = parse_domid(argv[1], &domid) ? domain_release(domid) : EINVAL;
+    error = parse_domid(argv[1], &domid) ? op(domid) : EINVAL;
     if (error) {
         unixctl_command_reply_error(uconn, ovs_strerror(error));
     } else {
@@ -2260,9 +2248,9 @@ main(int argc, char *argv[])
     unixctl_command_register("xenstored/stats", "", 0, 0,
                              unixctl_stats, NULL);
     unixctl_command_register("xenstored/introduce", "DOMID", 1, 1,
-                             unixctl_introduce, NULL);
+                             unixctl_domain_op, domain_introduce);
     unixctl_command_register("xenstored/release", "DOMID", 1, 1,
-                             unixctl_release, NULL);
+                             unixctl_domain_op, domain_release);
 
     tree_init();
 
