@@ -251,7 +251,10 @@ static void hostile_run(void);
 static void nf_unixctl_attack(struct unixctl_conn *, int argc,
                               const char *argv[], void *aux);
 
-/* Returns the name of xenbus state 'state'. */
+/* Returns the name of xenbus state 'state'.  (The backend has its own in
+ * lib/xvif-xenbus.c: the simulated guest deliberately shares no code with
+ * the backend it tests, so that the two cannot agree on a wrong reading of
+ * the protocol.) */
 static const char *
 state_name(int state)
 {
