@@ -377,6 +377,28 @@ netdev_xvif_disconnect_request(struct netdev_xvif *dev)
     }
 }
 
+/* Carries out the 'n' grant copies in 'segs' for queue 'q' (one burst of
+ * guest TX or guest RX), counting them in 'stats'.  If the operation as a
+ * whole fails, every segment is marked failed, so callers only ever look at
+ * per-segment statuses. */
+void
+xvif_queue_grant_copy(struct xvif_queue *q,
+                      xengnttab_grant_copy_segment_t *segs, unsigned int n,
+                      struct xvif_queue_stats *stats)
+{
+    int error = xvif_gnt_copy(q->gnt, n, segs);
+
+    stats->gnt_copy_calls++;
+    stats->gnt_copy_segs += n;
+    if (error) {
+        VLOG_WARN_RL(&rl, "%s: grant copy failed (%s)",
+                     netdev_get_name(&q->dev->up), ovs_strerror(error));
+        for (unsigned int i = 0; i < n; i++) {
+            segs[i].status = GNTST_general_error;
+        }
+    }
+}
+
 /* Sends a notification on 'port' of 'q', counting it in 'stats'. */
 void
 xvif_queue_notify(struct xvif_queue *q, uint32_t port,

@@ -338,6 +338,9 @@ bool xvif_rx_stalled(const struct netdev_xvif *);
 
 /* Queues (netdev-xvif.c). */
 void xvif_police(struct xvif_queue *, struct dp_packet_batch *);
+void xvif_queue_grant_copy(struct xvif_queue *,
+                           xengnttab_grant_copy_segment_t *, unsigned int n,
+                           struct xvif_queue_stats *);
 void xvif_queue_notify(struct xvif_queue *, uint32_t port,
                        struct xvif_queue_stats *);
 

@@ -321,17 +321,7 @@ rx_deliver(struct xvif_queue *q, struct dp_packet **packets, size_t n)
     }
 
     if (n_segs) {
-        int error = xvif_gnt_copy(q->gnt, n_segs, q->rx_segs);
-
-        q->rx_stats.gnt_copy_calls++;
-        q->rx_stats.gnt_copy_segs += n_segs;
-        if (error) {
-            VLOG_WARN_RL(&rl, "%s: grant copy failed (%s)",
-                         netdev_get_name(&q->dev->up), ovs_strerror(error));
-            for (unsigned int i = 0; i < n_segs; i++) {
-                q->rx_segs[i].status = GNTST_general_error;
-            }
-        }
+        xvif_queue_grant_copy(q, q->rx_segs, n_segs, &q->rx_stats);
     }
 
     for (unsigned int i = 0; i < n_pkts; i++) {

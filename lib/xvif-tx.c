@@ -416,17 +416,7 @@ xvif_tx_recv(struct xvif_queue *q, struct dp_packet_batch *batch,
     }
 
     if (n_segs) {
-        int error = xvif_gnt_copy(q->gnt, n_segs, q->tx_segs);
-
-        q->tx_stats.gnt_copy_calls++;
-        q->tx_stats.gnt_copy_segs += n_segs;
-        if (error) {
-            VLOG_WARN_RL(&rl, "%s: grant copy failed (%s)",
-                         netdev_get_name(&q->dev->up), ovs_strerror(error));
-            for (unsigned int i = 0; i < n_segs; i++) {
-                q->tx_segs[i].status = GNTST_general_error;
-            }
-        }
+        xvif_queue_grant_copy(q, q->tx_segs, n_segs, &q->tx_stats);
     }
 
     for (unsigned int i = 0; i < n_pkts; i++) {

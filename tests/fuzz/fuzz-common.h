@@ -93,6 +93,22 @@ xvif_queue_notify(struct xvif_queue *q OVS_UNUSED, uint32_t port OVS_UNUSED,
     stats->notify_sent++;
 }
 
+/* netdev-xvif.c's burst copy, over the fake grant copy above: a failed
+ * operation fails every segment, as there. */
+void
+xvif_queue_grant_copy(struct xvif_queue *q,
+                      xengnttab_grant_copy_segment_t *segs, unsigned int n,
+                      struct xvif_queue_stats *stats)
+{
+    stats->gnt_copy_calls++;
+    stats->gnt_copy_segs += n;
+    if (xvif_gnt_copy(q->gnt, n, segs)) {
+        for (unsigned int i = 0; i < n; i++) {
+            segs[i].status = GNTST_general_error;
+        }
+    }
+}
+
 /* Returns a queue of a port that has the features in 'flags' (bit 0: sg,
  * bit 1: gso-tcpv4, bit 2: gso-tcpv6). */
 static struct xvif_queue *
