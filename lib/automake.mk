@@ -19,6 +19,7 @@ lib_libxvif_la_SOURCES = \
 	lib/netdev-xvif.c \
 	lib/netdev-xvif.h \
 	lib/xvif-appctl.c \
+	lib/xvif-ctrl.c \
 	lib/xvif-private.h \
 	lib/xvif-rx.c \
 	lib/xvif-tx.c \

@@ -138,6 +138,25 @@ netdev_xvif_init(void)
     return 0;
 }
 
+/* Disables 'dev' after a fatal protocol error from its guest, described by
+ * 'reason', until the frontend reconnects.  Main thread. */
+void
+netdev_xvif_disable(struct netdev_xvif *dev, const char *reason)
+{
+    if (dev->disabled_reason) {
+        return;
+    }
+    dev->disabled_reason = xstrdup(reason);
+    dev->disabled_time = time_wall_msec();
+    free(dev->last_fatal);
+    dev->last_fatal = xstrdup(reason);
+    dev->last_fatal_time = dev->disabled_time;
+    VLOG_ERR("%s: fatal error from the guest (%s): device disabled until the "
+             "frontend reconnects", netdev_get_name(&dev->up), reason);
+    dev->want_connected = false;
+    netdev_request_reconfigure(&dev->up);
+}
+
 /* Disables devices whose queues saw a fatal protocol error.  Main thread. */
 static void
 xvif_check_fatal(struct netdev_xvif *dev)
@@ -148,17 +167,10 @@ xvif_check_fatal(struct netdev_xvif *dev)
 
         atomic_read_explicit(&q->fatal, &fatal, memory_order_acquire);
         if (fatal && !dev->disabled_reason) {
-            dev->disabled_reason = xasprintf("queue %u: %s", q->id,
-                                             q->fatal_reason);
-            dev->disabled_time = time_wall_msec();
-            free(dev->last_fatal);
-            dev->last_fatal = xstrdup(dev->disabled_reason);
-            dev->last_fatal_time = dev->disabled_time;
-            VLOG_ERR("%s: fatal error from the guest (%s): device disabled "
-                     "until the frontend reconnects",
-                     netdev_get_name(&dev->up), dev->disabled_reason);
-            dev->want_connected = false;
-            netdev_request_reconfigure(&dev->up);
+            char *reason = xasprintf("queue %u: %s", q->id, q->fatal_reason);
+
+            netdev_xvif_disable(dev, reason);
+            free(reason);
         }
     }
 }
@@ -179,6 +191,7 @@ netdev_xvif_run(const struct netdev_class *netdev_class OVS_UNUSED)
     ovs_mutex_lock(&xvif_list_mutex);
     LIST_FOR_EACH (n, node, &xvif_list) {
         xvif_check_fatal(n->dev);
+        xvif_ctrl_run(n->dev);
     }
     ovs_mutex_unlock(&xvif_list_mutex);
 }
@@ -186,7 +199,14 @@ netdev_xvif_run(const struct netdev_class *netdev_class OVS_UNUSED)
 static void
 netdev_xvif_wait(const struct netdev_class *netdev_class OVS_UNUSED)
 {
+    struct xvif_list_node *n;
+
     xvif_xenbus_wait();
+    ovs_mutex_lock(&xvif_list_mutex);
+    LIST_FOR_EACH (n, node, &xvif_list) {
+        xvif_ctrl_wait(n->dev);
+    }
+    ovs_mutex_unlock(&xvif_list_mutex);
 }
 
 /* Construction. */
@@ -213,6 +233,7 @@ netdev_xvif_construct(struct netdev *netdev)
      * never a guest's. */
     dev->hwaddr = (struct eth_addr) ETH_ADDR_C(fe, ff, ff, ff, ff, ff);
     dev->requested_n_txq = 1;
+    dev->max_static_grants = XVIF_STATIC_GRANTS_DEFAULT;
     atomic_init(&dev->rx_stall_ms, XVIF_RX_STALL_TIMEOUT_MS);
     netdev->n_rxq = 1;
     netdev->n_txq = 1;
@@ -324,6 +345,19 @@ netdev_xvif_set_config(struct netdev *netdev, const struct smap *args,
         }
         atomic_store_relaxed(&dev->rx_stall_ms, ms);
     }
+    {
+        const char *s = smap_get(args, "static-grants");
+        unsigned long long n = XVIF_STATIC_GRANTS_DEFAULT;
+
+        if (s && !xvif_xs_parse_uint(s, XVIF_STATIC_GRANTS_MAX, &n)) {
+            VLOG_WARN_BUF(errp, "%s: options:static-grants=\"%s\" is not a "
+                          "number from 0 to %d", netdev_get_name(netdev), s,
+                          XVIF_STATIC_GRANTS_MAX);
+            return EINVAL;
+        }
+        /* Applies to the guest's next requests; mapped grants stay. */
+        dev->max_static_grants = n;
+    }
     if (domid == dev->domid && devid == dev->devid && dev->be) {
         return 0;
     }
@@ -347,6 +381,9 @@ netdev_xvif_get_config(const struct netdev *netdev, struct smap *args)
     if (dev->domid >= 0) {
         smap_add_format(args, "domid", "%d", dev->domid);
         smap_add_format(args, "devid", "%d", dev->devid);
+    }
+    if (dev->max_static_grants != XVIF_STATIC_GRANTS_DEFAULT) {
+        smap_add_format(args, "static-grants", "%u", dev->max_static_grants);
     }
     return 0;
 }
@@ -377,14 +414,9 @@ netdev_xvif_disconnect_request(struct netdev_xvif *dev)
     }
 }
 
-/* Carries out the 'n' grant copies in 'segs' for queue 'q' (one burst of
- * guest TX or guest RX), counting them in 'stats'.  If the operation as a
- * whole fails, every segment is marked failed, so callers only ever look at
- * per-segment statuses. */
-void
-xvif_queue_grant_copy(struct xvif_queue *q,
-                      xengnttab_grant_copy_segment_t *segs, unsigned int n,
-                      struct xvif_queue_stats *stats)
+static void
+grant_copy(struct xvif_queue *q, xengnttab_grant_copy_segment_t *segs,
+           unsigned int n, struct xvif_queue_stats *stats)
 {
     int error = xvif_gnt_copy(q->gnt, n, segs);
 
@@ -396,6 +428,40 @@ xvif_queue_grant_copy(struct xvif_queue *q,
         for (unsigned int i = 0; i < n; i++) {
             segs[i].status = GNTST_general_error;
         }
+    }
+}
+
+/* Carries out the 'n' grant copies in 'segs' for queue 'q' (one burst of
+ * guest TX or guest RX), counting them in 'stats'.  Segments whose guest
+ * page is one of the queue's static grants are copied directly; the others
+ * go to the hypervisor, in as few grant-copy calls as their order allows.
+ * If a grant-copy call as a whole fails, its segments are marked failed, so
+ * callers only ever look at per-segment statuses. */
+void
+xvif_queue_grant_copy(struct xvif_queue *q,
+                      xengnttab_grant_copy_segment_t *segs, unsigned int n,
+                      struct xvif_queue_stats *stats)
+{
+    bool staged[XVIF_MAX_SEGS];
+    unsigned int i, j;
+
+    if (!xvif_static_grants_count(q->sg)) {
+        grant_copy(q, segs, n, stats);
+        return;
+    }
+
+    ovs_assert(n <= XVIF_MAX_SEGS);
+    stats->static_grant_copies += xvif_static_grants_copy(q->sg, segs, n,
+                                                          staged);
+    for (i = 0; i < n; i = j) {
+        if (staged[i]) {
+            j = i + 1;
+            continue;
+        }
+        for (j = i + 1; j < n && !staged[j]; j++) {
+            continue;
+        }
+        grant_copy(q, &segs[i], j - i, stats);
     }
 }
 
@@ -438,6 +504,7 @@ queue_destroy(struct xvif_queue *q)
         }
         xvif_evtchn_close(q->xce);
     }
+    xvif_static_grants_destroy(q->sg);
     if (q->gnt) {
         xvif_gnt_unmap(q->gnt, q->tx_page);
         xvif_gnt_unmap(q->gnt, q->rx_page);
@@ -543,9 +610,12 @@ static void
 xvif_disconnect(struct netdev_xvif *dev)
 {
     struct xvif_queue *queues;
+    struct xvif_ctrl *ctrl;
     unsigned int n;
 
     ovs_mutex_lock(&dev->mutex);
+    ctrl = dev->ctrl;
+    dev->ctrl = NULL;
     queues = dev->queues;
     n = dev->n_queues;
     dev->queues = NULL;
@@ -558,6 +628,7 @@ xvif_disconnect(struct netdev_xvif *dev)
     }
     ovs_mutex_unlock(&dev->mutex);
 
+    xvif_ctrl_destroy(ctrl);
     for (unsigned int i = 0; i < n; i++) {
         queue_destroy(&queues[i]);
     }
@@ -571,6 +642,7 @@ xvif_connect(struct netdev_xvif *dev)
 {
     const struct xvif_frontend *fe = &dev->fe;
     struct xvif_queue *queues = xcalloc(fe->n_queues, sizeof *queues);
+    struct xvif_ctrl *ctrl = NULL;
     char *error = NULL;
     unsigned int i;
 
@@ -591,6 +663,14 @@ xvif_connect(struct netdev_xvif *dev)
             i++;
             break;
         }
+        if (fe->ctrl_ring) {
+            q->sg = xvif_static_grants_create(q->domid);
+        }
+    }
+    if (!error && fe->ctrl_ring) {
+        /* Like Linux's netback: a control ring that cannot be set up fails
+         * the connection. */
+        error = xvif_ctrl_connect(dev, &ctrl);
     }
     if (error) {
         VLOG_WARN_RL(&rl, "%s: cannot connect to domain %d: %s",
@@ -606,6 +686,7 @@ xvif_connect(struct netdev_xvif *dev)
 
     ovs_mutex_lock(&dev->mutex);
     dev->active = *fe;
+    dev->ctrl = ctrl;
     dev->queues = queues;
     dev->n_queues = fe->n_queues;
     dev->connected = true;
@@ -624,11 +705,12 @@ xvif_connect(struct netdev_xvif *dev)
         }
     }
     VLOG_INFO("%s: connected to domain %d device %d: %u queue%s, %s event "
-              "channels%s%s", netdev_get_name(&dev->up), dev->domid,
+              "channels%s%s%s", netdev_get_name(&dev->up), dev->domid,
               dev->devid, dev->n_queues, dev->n_queues > 1 ? "s" : "",
               fe->split_evtchn ? "split" : "shared",
               fe->sg ? ", sg" : "",
-              fe->gso_tcpv4 || fe->gso_tcpv6 ? ", gso" : "");
+              fe->gso_tcpv4 || fe->gso_tcpv6 ? ", gso" : "",
+              ctrl ? ", control ring" : "");
     netdev_change_seq_changed(&dev->up);
     return 0;
 }
@@ -1011,13 +1093,21 @@ netdev_xvif_get_status(const struct netdev *netdev, struct smap *smap)
         if (fe->rx_notify) {
             ds_put_cstr(&features, " rx-notify");
         }
+        if (fe->ctrl_ring) {
+            ds_put_cstr(&features, " ctrl-ring");
+        }
         smap_add(smap, "frontend_features", ds_cstr(&features));
         ds_destroy(&features);
-        if (fe->multicast || fe->ctrl_ring) {
-            smap_add_format(smap, "refused_features", "%s%s%s",
-                            fe->multicast ? "multicast-control" : "",
-                            fe->multicast && fe->ctrl_ring ? " " : "",
-                            fe->ctrl_ring ? "ctrl-ring" : "");
+        if (fe->multicast) {
+            smap_add(smap, "refused_features", "multicast-control");
+        }
+        if (dev->ctrl) {
+            unsigned int n = 0;
+
+            for (unsigned int i = 0; i < dev->n_queues; i++) {
+                n += xvif_static_grants_count(dev->queues[i].sg);
+            }
+            smap_add_format(smap, "static_grants", "%u", n);
         }
         for (unsigned int i = 0; i < dev->n_queues; i++) {
             const struct xvif_queue *q = &dev->queues[i];

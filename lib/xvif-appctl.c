@@ -55,7 +55,7 @@
  * xvif-xenbus.c). */
 static const char *const backend_features[] = {
     "rx-copy", "sg", "gso-tcpv4", "gso-tcpv6", "ipv6-csum-offload",
-    "split-event-channels", "multi-queue",
+    "split-event-channels", "multi-queue", "ctrl-ring",
 };
 
 static void
@@ -199,6 +199,9 @@ put_frontend_features(const struct xvif_frontend *fe, struct sset *set)
     if (fe->rx_notify) {
         sset_add(set, "rx-notify");
     }
+    if (fe->ctrl_ring) {
+        sset_add(set, "ctrl-ring");
+    }
     if (fe->split_evtchn) {
         sset_add(set, "split-event-channels");
     }
@@ -213,9 +216,6 @@ put_refused_features(const struct xvif_frontend *fe, struct sset *set)
 {
     if (fe->multicast) {
         sset_add(set, "multicast-control");
-    }
-    if (fe->ctrl_ring) {
-        sset_add(set, "ctrl-ring");
     }
 }
 
@@ -360,6 +360,7 @@ show_text(struct netdev_xvif *dev, struct ds *ds)
         put_sset_words(ds, &set);
         ds_put_char(ds, '\n');
         sset_destroy(&set);
+        xvif_ctrl_format(dev, ds);
     }
     for (unsigned int i = 0; i < dev->n_queues; i++) {
         const struct xvif_queue *q = &dev->queues[i];
@@ -375,7 +376,11 @@ show_text(struct netdev_xvif *dev, struct ds *ds)
         ds_put_format(ds, "  queue %u:\n", i);
         put_ring_text(ds, "tx", &tx, "requests");
         put_ring_text(ds, "rx", &rx, "posted buffers");
-        ds_put_cstr(ds, "    ctrl ring: none (not offered)\n");
+        if (q->sg) {
+            ds_put_format(ds, "    static grants: %u mapped, copies %"
+                          PRIu64"\n", xvif_static_grants_count(q->sg),
+                          qs.static_grant_copies);
+        }
         if (q->rx_port != q->tx_port) {
             ds_put_format(ds, "    event channels: tx port %"PRIu32
                           " (guest %"PRIu32") rx port %"PRIu32
@@ -538,7 +543,8 @@ queue_to_json(const struct netdev_xvif *dev, unsigned int i)
     json_object_put(json, "id", json_integer_create(i));
     json_object_put(json, "tx_ring", ring_to_json(&tx, "requests"));
     json_object_put(json, "rx_ring", ring_to_json(&rx, "posted_buffers"));
-    json_object_put(json, "ctrl_ring", json_null_create());
+    json_object_put(json, "static_grants",
+                    json_integer_create(xvif_static_grants_count(q->sg)));
     json_object_put(evtchn, "split",
                     json_boolean_create(q->rx_port != q->tx_port));
     json_object_put(evtchn, "tx_port", json_integer_create(q->tx_port));
@@ -621,6 +627,7 @@ show_json(struct netdev_xvif *dev)
     } else {
         json_object_put(json, "features", json_null_create());
     }
+    json_object_put(json, "ctrl_ring", xvif_ctrl_to_json(dev));
     json_object_put(json, "disabled", dev->disabled_reason
                     ? json_string_create(dev->disabled_reason)
                     : json_null_create());

@@ -342,6 +342,17 @@ xvif_offload_check_tcp(const struct dp_packet *pkt, bool is_ipv6,
     return 0;
 }
 
+struct dp_packet *
+xvif_offload_packet_new(size_t size)
+{
+    size_t allocated = DP_NETDEV_HEADROOM + size;
+    struct dp_packet *b = xmalloc(sizeof *b + allocated);
+
+    dp_packet_use_stub(b, b + 1, allocated);
+    dp_packet_reserve(b, DP_NETDEV_HEADROOM);
+    return b;
+}
+
 /* Computes the full L4 checksum of 'pkt' (see xvif-offload.h). */
 int
 xvif_offload_complete_csum(struct dp_packet *pkt)
@@ -456,8 +467,7 @@ xvif_offload_segment_tcp(const struct dp_packet *pkt, uint16_t mss,
         uint32_t partial;
         uint8_t *s;
 
-        seg = dp_packet_new_with_headroom(hdr_len + chunk,
-                                          DP_NETDEV_HEADROOM);
+        seg = xvif_offload_packet_new(hdr_len + chunk);
         s = dp_packet_put_uninit(seg, hdr_len + chunk);
         memcpy(s, data, hdr_len);
         memcpy(s + hdr_len, data + hdr_len + ofs, chunk);

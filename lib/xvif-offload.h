@@ -89,6 +89,14 @@ int xvif_offload_complete_csum(struct dp_packet *);
  * EINVAL (malformed, not TCP, not of the declared family, any IP fragment
  * or IPv6 fragment header, 'mss' of 0) or E2BIG (more than 'max' segments
  * would be needed). */
+/* Returns a new packet with room for 'size' bytes of data after
+ * DP_NETDEV_HEADROOM bytes of headroom, in one allocation: the buffer
+ * follows the struct dp_packet, as a DPBUF_STUB, so dp_packet_delete() frees
+ * both with one free(), and a packet that OVS must grow (a pushed header)
+ * moves to a malloc'd buffer as any stub does.  Half the allocator calls of
+ * dp_packet_new_with_headroom(), which the data path pays per packet. */
+struct dp_packet *xvif_offload_packet_new(size_t size);
+
 int xvif_offload_check_tcp(const struct dp_packet *, bool is_ipv6,
                            size_t *l3_ofs, size_t *hdr_len);
 int xvif_offload_segment_tcp(const struct dp_packet *, uint16_t mss,

@@ -54,9 +54,13 @@
 
 struct dp_packet;
 struct dp_packet_batch;
+struct ds;
+struct json;
 struct sset;
 struct xvif_backend;
+struct xvif_ctrl;
 struct xvif_policer;
+struct xvif_static_grants;
 
 #define XVIF_PAGE_SIZE 4096
 #define XVIF_TX_RING_SIZE __CONST_RING_SIZE(netif_tx, XVIF_PAGE_SIZE)
@@ -115,6 +119,7 @@ struct xvif_policer;
     XVIF_COUNTER(gnt_copy_calls)                                        \
     XVIF_COUNTER(gnt_copy_segs)                                         \
     XVIF_COUNTER(gnt_copy_failures)                                     \
+    XVIF_COUNTER(static_grant_copies)                                   \
     XVIF_COUNTER(gntst_general_error)                                   \
     XVIF_COUNTER(gntst_bad_domain)                                      \
     XVIF_COUNTER(gntst_bad_gntref)                                      \
@@ -184,8 +189,9 @@ struct xvif_frontend {
     bool ipv6_csum;             /* feature-ipv6-csum-offload. */
     bool no_csum;               /* feature-no-csum-offload. */
     bool multicast;             /* request-multicast-control (refused). */
-    bool ctrl_ring;             /* ctrl-ring-ref written (refused: no
-                                 * control ring). */
+    bool ctrl_ring;             /* ctrl-ring-ref and event-channel-ctrl. */
+    uint32_t ctrl_ring_ref;
+    uint32_t ctrl_evtchn;
 };
 
 /* One netif queue: a TX and an RX ring and their event channels. */
@@ -227,6 +233,10 @@ struct xvif_queue {
     struct xvif_evtchn *xce;    /* This queue's event-channel handle. */
     struct xvif_gnt *gnt;       /* This queue's grant handle. */
 
+    /* Static grants the guest asked us to keep mapped (over the control
+     * ring), or NULL without a control ring (xvif-ctrl.c). */
+    struct xvif_static_grants *sg;
+
     /* Set by a data-path thread on a fatal protocol error; the main thread
      * then disables the device.  'fatal_reason' is a string literal. */
     atomic_bool fatal;
@@ -266,6 +276,14 @@ struct netdev_xvif {
      * name "vif<domid>.<devid>" or options:domid/options:devid. */
     int domid;                  /* -1 if unknown. */
     int devid;
+
+    /* The control ring of the active connection, or NULL (xvif-ctrl.c);
+     * main thread only. */
+    struct xvif_ctrl *ctrl;
+
+    /* options:static-grants: how many static grants each queue may keep
+     * mapped (0: none). */
+    unsigned int max_static_grants;
 
     /* The backend (xenstore side), when the toolstack created one. */
     struct xvif_backend *be;
@@ -320,6 +338,24 @@ void netdev_xvif_disconnect_request(struct netdev_xvif *);
 
 void netdev_xvif_get_names(struct sset *names);
 bool netdev_xvif_is_event_driven(const struct netdev_xvif *);
+
+void netdev_xvif_disable(struct netdev_xvif *, const char *reason);
+
+/* xvif-ctrl.c: the control ring and static grants. */
+#define XVIF_STATIC_GRANTS_DEFAULT 512
+#define XVIF_STATIC_GRANTS_MAX 4096
+char *xvif_ctrl_connect(struct netdev_xvif *, struct xvif_ctrl **);
+void xvif_ctrl_destroy(struct xvif_ctrl *);
+void xvif_ctrl_run(struct netdev_xvif *);
+void xvif_ctrl_wait(struct netdev_xvif *);
+void xvif_ctrl_format(const struct netdev_xvif *, struct ds *);
+struct json *xvif_ctrl_to_json(const struct netdev_xvif *);
+struct xvif_static_grants *xvif_static_grants_create(uint16_t domid);
+void xvif_static_grants_destroy(struct xvif_static_grants *);
+unsigned int xvif_static_grants_count(const struct xvif_static_grants *);
+unsigned int xvif_static_grants_copy(struct xvif_static_grants *,
+                                     xengnttab_grant_copy_segment_t *,
+                                     unsigned int n, bool *staged);
 
 /* xvif-appctl.c: "xvif/..." unixctl commands. */
 void xvif_appctl_register(void);

@@ -389,8 +389,7 @@ xvif_tx_recv(struct xvif_queue *q, struct dp_packet_batch *batch,
         }
 
         pkt->status = NETIF_RSP_OKAY;
-        pkt->packet = dp_packet_new_with_headroom(pkt->size,
-                                                  DP_NETDEV_HEADROOM);
+        pkt->packet = xvif_offload_packet_new(pkt->size);
         pkt->seg_start = n_segs;
         for (unsigned int i = 0; i < pkt->n_data; i++) {
             xengnttab_grant_copy_segment_t *seg;

@@ -552,7 +552,7 @@ backend_publish_features(struct xvif_backend *be)
         { "feature-split-event-channels", "1" },
         { "feature-multicast-control", "0" },
         { "feature-dynamic-multicast-control", "0" },
-        { "feature-ctrl-ring", "0" },
+        { "feature-ctrl-ring", "1" },
     };
 
     for (int attempt = 0; attempt < 10; attempt++) {
@@ -617,12 +617,28 @@ backend_read_frontend(struct xvif_backend *be, struct xvif_frontend *fe)
     fe->no_csum = xs_get_bool(be->fe_path, "feature-no-csum-offload");
     fe->multicast = xs_get_bool(be->fe_path, "request-multicast-control");
     {
-        /* We offer no control ring (feature-ctrl-ring=0): a frontend that
-         * sets one up anyway is told nothing, only reported. */
-        char *ctrl = xs_get(be->fe_path, "ctrl-ring-ref");
+        /* The control ring is optional; as with Linux's netback, a
+         * frontend that shares one must give both keys. */
+        char *ref = xs_get(be->fe_path, "ctrl-ring-ref");
 
-        fe->ctrl_ring = ctrl != NULL;
-        free(ctrl);
+        if (ref) {
+            unsigned long long r, port;
+            char *evtchn = xs_get(be->fe_path, "event-channel-ctrl");
+            bool valid = (evtchn
+                          && xvif_xs_parse_uint(ref, UINT32_MAX - 1, &r)
+                          && xvif_xs_parse_uint(evtchn, UINT32_MAX - 1,
+                                                &port));
+
+            free(ref);
+            free(evtchn);
+            if (!valid) {
+                return xstrdup("invalid ctrl-ring-ref or missing or invalid "
+                               "event-channel-ctrl");
+            }
+            fe->ctrl_ring = true;
+            fe->ctrl_ring_ref = r;
+            fe->ctrl_evtchn = port;
+        }
     }
 
     for (unsigned int i = 0; i < fe->n_queues; i++) {

@@ -37,6 +37,7 @@ TESTSUITE_AT = \
 	tests/xvif-hostile.at \
 	tests/xvif-restart.at \
 	tests/xvif-ctl.at \
+	tests/xvif-static-grants.at \
 	tests/xvif-toolstack.at
 TESTSUITE = $(srcdir)/tests/testsuite
 TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir

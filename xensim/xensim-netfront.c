@@ -166,6 +166,7 @@ static bool no_gso;
 static bool no_csum;
 static bool no_rx_notify;
 static bool close_cycle;
+static bool use_static_grants;
 static char *unixctl_path;
 
 /* Hostile mode (--hostile): protocol violations, see "Hostile guest"
@@ -219,6 +220,21 @@ static unsigned int be_max_queues;
 static struct nf_queue *queues[NF_MAX_QUEUES];
 static int tap_fds[NF_MAX_QUEUES];
 static unsigned int n_tap_fds;
+
+/* The control ring (feature-ctrl-ring), when the backend offers one and
+ * --static-grants asks for it: requests are made one at a time and waited
+ * for (netfront/ctrl, and the static-grant set-up after Connected). */
+#define NF_GREF_TABLE_MAX (XENSIM_PAGE_SIZE / sizeof(struct xen_netif_gref))
+static bool ctrl_on;
+static xen_netif_ctrl_front_ring_t ctrl_ring;
+static uint32_t ctrl_frame, ctrl_ref, ctrl_port;
+static uint32_t ctrl_table_frame, ctrl_table_ref;
+static struct xen_netif_gref *ctrl_table;   /* One page, granted writable. */
+static uint32_t ctrl_table_n;
+static uint16_t ctrl_next_id;
+static uint64_t ctrl_requests, ctrl_failures;
+static unsigned int static_grants[NF_MAX_QUEUES];   /* Mapped, per queue. */
+static bool static_grants_done;     /* Set up for this connection. */
 
 /* Statistics of torn-down connections, so counters survive reconnects. */
 static struct nf_stats old_stats;
@@ -401,6 +417,164 @@ nf_grant_page(bool readonly, uint32_t *frame, uint32_t *ref)
         return NULL;
     }
     return page;
+}
+
+/* Control ring. */
+
+/* Sets up the control ring and the page for grant tables.  Returns true if
+ * successful. */
+static bool
+nf_ctrl_create(void)
+{
+    uint8_t *page = nf_grant_page(false, &ctrl_frame, &ctrl_ref);
+    int error;
+
+    if (!page) {
+        return false;
+    }
+    xen_netif_ctrl_sring_t *sring = ALIGNED_CAST(xen_netif_ctrl_sring_t *,
+                                                 page);
+    SHARED_RING_INIT(sring);
+    FRONT_RING_INIT(&ctrl_ring, sring, XENSIM_PAGE_SIZE);
+    page = nf_grant_page(false, &ctrl_table_frame, &ctrl_table_ref);
+    if (!page) {
+        nf_ungrant(ctrl_ref, ctrl_frame);
+        return false;
+    }
+    ctrl_table = ALIGNED_CAST(struct xen_netif_gref *, page);
+    ctrl_table_n = 0;
+    error = xensim_evtchn_alloc_unbound(evtchn, be_domid, &ctrl_port);
+    if (error) {
+        VLOG_ERR("event channel allocation failed (%s)",
+                 ovs_strerror(error));
+        nf_ungrant(ctrl_ref, ctrl_frame);
+        nf_ungrant(ctrl_table_ref, ctrl_table_frame);
+        return false;
+    }
+    ctrl_on = true;
+    static_grants_done = false;
+    memset(static_grants, 0, sizeof static_grants);
+    return true;
+}
+
+static void
+nf_ctrl_destroy(void)
+{
+    if (ctrl_on) {
+        xensim_evtchn_unbind(evtchn, ctrl_port);
+        nf_ungrant(ctrl_ref, ctrl_frame);
+        nf_ungrant(ctrl_table_ref, ctrl_table_frame);
+        ctrl_table = NULL;
+        ctrl_on = false;
+    }
+}
+
+/* Makes one control request and waits up to 2 s for its response.  Returns
+ * the response's status and stores its data in '*data', or returns -1 if
+ * there is no control ring or no answer. */
+static int64_t
+nf_ctrl_call(uint16_t type, uint32_t d0, uint32_t d1, uint32_t d2,
+             uint32_t *data)
+{
+    struct xen_netif_ctrl_request *req;
+    uint16_t id = ctrl_next_id++;
+    long long int deadline;
+    bool notify;
+
+    *data = 0;
+    if (!ctrl_on || RING_FULL(&ctrl_ring)) {
+        return -1;
+    }
+    req = RING_GET_REQUEST(&ctrl_ring, ctrl_ring.req_prod_pvt);
+    req->id = id;
+    req->type = type;
+    req->data[0] = d0;
+    req->data[1] = d1;
+    req->data[2] = d2;
+    ctrl_ring.req_prod_pvt++;
+    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&ctrl_ring, notify);
+    if (notify) {
+        xensim_evtchn_notify(evtchn, ctrl_port);
+    }
+    ctrl_requests++;
+
+    deadline = time_msec() + 2000;
+    while (time_msec() < deadline) {
+        while (RING_HAS_UNCONSUMED_RESPONSES(&ctrl_ring)) {
+            struct xen_netif_ctrl_response rsp;
+
+            rsp = *RING_GET_RESPONSE(&ctrl_ring, ctrl_ring.rsp_cons);
+            ctrl_ring.rsp_cons++;
+            if (rsp.id == id && rsp.type == type) {
+                *data = rsp.data;
+                if (rsp.status != XEN_NETIF_CTRL_STATUS_SUCCESS) {
+                    ctrl_failures++;
+                }
+                return rsp.status;
+            }
+            VLOG_WARN_RL(&rl, "control response %"PRIu16" (type %"PRIu16
+                         ") answers no request", rsp.id, rsp.type);
+        }
+        xnanosleep(200 * 1000);
+    }
+    ctrl_failures++;
+    VLOG_WARN_RL(&rl, "no answer to control request type %"PRIu16, type);
+    return -1;
+}
+
+/* Appends the buffers of queue 'qi' to the grant table: its TX buffers
+ * (read-only) if 'tx', else its RX buffers.  Returns false if they do not
+ * fit. */
+static bool
+nf_ctrl_table_add_queue(unsigned int qi, bool tx)
+{
+    unsigned int n = tx ? NF_TX_RING_SIZE : NF_RX_RING_SIZE;
+
+    if (qi >= n_queues || ctrl_table_n + n > NF_GREF_TABLE_MAX) {
+        return false;
+    }
+    for (unsigned int i = 0; i < n; i++) {
+        struct xen_netif_gref *e = &ctrl_table[ctrl_table_n++];
+
+        e->ref = tx ? queues[qi]->tx_gref[i] : queues[qi]->rx_gref[i];
+        e->flags = tx ? XEN_NETIF_CTRLF_GREF_readonly : 0;
+        e->status = 0;
+    }
+    return true;
+}
+
+/* Asks the backend to keep the buffers of every queue mapped, as far as it
+ * allows. */
+static void
+nf_ctrl_static_grants(void)
+{
+    static_grants_done = true;
+    for (unsigned int i = 0; i < n_queues; i++) {
+        uint32_t max;
+        int64_t st;
+
+        st = nf_ctrl_call(XEN_NETIF_CTRL_TYPE_GET_GREF_MAPPING_SIZE, i, 0, 0,
+                          &max);
+        if (st != XEN_NETIF_CTRL_STATUS_SUCCESS || !max) {
+            VLOG_INFO("queue %u: backend keeps no static grants (status "
+                      "%"PRId64", size %"PRIu32")", i, st, max);
+            return;
+        }
+        ctrl_table_n = 0;
+        nf_ctrl_table_add_queue(i, true);
+        nf_ctrl_table_add_queue(i, false);
+        ctrl_table_n = MIN(ctrl_table_n, max);
+        st = nf_ctrl_call(XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING, i,
+                          ctrl_table_ref, ctrl_table_n, &max);
+        if (st == XEN_NETIF_CTRL_STATUS_SUCCESS) {
+            static_grants[i] = ctrl_table_n;
+            VLOG_INFO("queue %u: backend keeps %"PRIu32" buffers mapped", i,
+                      ctrl_table_n);
+        } else {
+            VLOG_WARN("queue %u: backend refused %"PRIu32" static grants "
+                      "(status %"PRId64")", i, ctrl_table_n, st);
+        }
+    }
 }
 
 /* Frees queue 'q' with everything it granted and allocated.  'n_tx' and
@@ -1190,6 +1364,17 @@ hostile_attack(const char *name)
         hostile_chain(q, 5, 500, 100, NETTXF_more_data);
     } else if (!strcmp(name, "prod-jump")) {
         q->tx.req_prod_pvt += 1000;
+    } else if (!strcmp(name, "ctrl-prod-jump")) {
+        /* 1000 control requests claimed on a ring of 32. */
+        if (!ctrl_on) {
+            return "no control ring (use --static-grants)";
+        }
+        ctrl_ring.req_prod_pvt += 1000;
+        xen_wmb();
+        ctrl_ring.sring->req_prod = ctrl_ring.req_prod_pvt;
+        xensim_evtchn_notify(evtchn, ctrl_port);
+        hostile_attacks_run++;
+        return NULL;
     } else if (!strcmp(name, "rx-prod-jump")) {
         /* 1000 RX buffers claimed on a ring of 256. */
         q->rx.req_prod_pvt += 1000;
@@ -1279,7 +1464,7 @@ hostile_attack(const char *name)
 /* Connect-time attacks, named in --hostile. */
 static const char *const hostile_connect_attacks[] = {
     "bad-ring-ref", "bad-evtchn", "too-many-queues", "zero-queues",
-    "garbage-features", "ring-lie",
+    "garbage-features", "ring-lie", "ctrl-no-evtchn", "ctrl-bad-ring-ref",
 };
 
 static bool
@@ -1348,6 +1533,17 @@ hostile_connect_top_keys(xs_transaction_t t)
     }
     if (sset_contains(&hostile_attacks, "zero-queues")) {
         ok = ok && xs_write_uint(t, fe_path, "multi-queue-num-queues", 0);
+    }
+    if (sset_contains(&hostile_attacks, "ctrl-no-evtchn")) {
+        /* A control ring without its event channel. */
+        ok = ok && xs_write_uint(t, fe_path, "ctrl-ring-ref", 8);
+    }
+    if (sset_contains(&hostile_attacks, "ctrl-bad-ring-ref")) {
+        /* A grant never made, and a port that exists. */
+        ok = (ok && xs_write_uint(t, fe_path, "ctrl-ring-ref",
+                                  XENSIM_NR_GRANTS - 1)
+              && xs_write_uint(t, fe_path, "event-channel-ctrl",
+                               queues[0]->tx_port));
     }
     if (sset_contains(&hostile_attacks, "garbage-features")) {
         static const char *const garbage[][2] = {
@@ -1690,6 +1886,12 @@ nf_connect(void)
         }
     }
 
+    if (use_static_grants && xs_read_int(be_path, "feature-ctrl-ring", 0) == 1
+        && !nf_ctrl_create()) {
+        set_error("cannot set up the control ring");
+        goto error;
+    }
+
     for (;;) {
         xs_transaction_t t = xs_transaction_start(xs);
         bool ok = true;
@@ -1702,7 +1904,8 @@ nf_connect(void)
         /* Forget the keys of an earlier connection. */
         static const char *const keys[] = {
             "tx-ring-ref", "rx-ring-ref", "event-channel",
-            "event-channel-tx", "event-channel-rx",
+            "event-channel-tx", "event-channel-rx", "ctrl-ring-ref",
+            "event-channel-ctrl",
         };
         for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
             xs_rm_key(t, fe_path, keys[k]);
@@ -1750,6 +1953,11 @@ nf_connect(void)
         } else if (ok) {
             ok = xs_write_key(t, fe_path, "feature-no-csum-offload", "1");
         }
+        if (ok && ctrl_on) {
+            ok = (xs_write_uint(t, fe_path, "ctrl-ring-ref", ctrl_ref)
+                  && xs_write_uint(t, fe_path, "event-channel-ctrl",
+                                   ctrl_port));
+        }
         ok = ok && hostile_connect_top_keys(t);
 
         if (!ok) {
@@ -1781,6 +1989,7 @@ nf_connect(void)
     return;
 
 error:
+    nf_ctrl_destroy();
     for (i = 0; i < n_queues; i++) {
         nf_queue_destroy(queues[i], NF_TX_RING_SIZE, NF_RX_RING_SIZE,
                          true, true);
@@ -1796,6 +2005,7 @@ nf_disconnect(void)
     if (!connected) {
         return;
     }
+    nf_ctrl_destroy();
     for (unsigned int i = 0; i < n_queues; i++) {
         nf_stats_add(&old_stats, &queues[i]->stats);
         nf_queue_destroy(queues[i], NF_TX_RING_SIZE, NF_RX_RING_SIZE,
@@ -1871,6 +2081,9 @@ nf_step__(void)
             if (!be_connected) {
                 VLOG_INFO("backend connected");
                 be_connected = true;
+            }
+            if (ctrl_on && !static_grants_done) {
+                nf_ctrl_static_grants();
             }
             return false;
         } else if (be_state == XenbusStateClosing
@@ -1978,6 +2191,16 @@ nf_unixctl_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   "leaked_grants=%"PRIu64"\nhostile_attacks=%"PRIu64"\n",
                   n_connects, n_disconnects, leaked_grants,
                   hostile_attacks_run);
+    {
+        unsigned int n = 0;
+
+        for (unsigned int i = 0; ctrl_on && i < n_queues; i++) {
+            n += static_grants[i];
+        }
+        ds_put_format(&ds, "ctrl_ring=%d\nctrl_requests=%"PRIu64"\n"
+                      "ctrl_failures=%"PRIu64"\nstatic_grants=%u\n",
+                      ctrl_on, ctrl_requests, ctrl_failures, n);
+    }
     if (mode == NF_MODE_GEN) {
         ds_put_format(&ds, "gen_sent=%"PRIu64"\n", gen_sent);
     } else if (mode == NF_MODE_PCAP) {
@@ -2030,6 +2253,88 @@ nf_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
         NF_FORMAT_RING(&ds, "tx", &q->tx);
         NF_FORMAT_RING(&ds, "rx", &q->rx);
     }
+    unixctl_command_reply(conn, ds_cstr(&ds));
+    ds_destroy(&ds);
+}
+
+/* "netfront/ctrl TYPE [DATA0 [DATA1 [DATA2]]]": one raw control request;
+ * DATA1 "table" stands for the grant of the table page. */
+static void
+nf_unixctl_ctrl(struct unixctl_conn *conn, int argc, const char *argv[],
+                void *aux OVS_UNUSED)
+{
+    uint32_t d[3] = { 0, 0, 0 };
+    uint32_t data;
+    int64_t status;
+    char *reply;
+
+    for (int i = 2; i < argc; i++) {
+        if (i == 3 && !strcmp(argv[i], "table")) {
+            d[1] = ctrl_table_ref;
+        } else {
+            d[i - 2] = strtoul(argv[i], NULL, 0);
+        }
+    }
+    status = nf_ctrl_call(strtoul(argv[1], NULL, 0), d[0], d[1], d[2],
+                          &data);
+    if (status < 0) {
+        unixctl_command_reply_error(conn, ctrl_on ? "no answer"
+                                    : "no control ring");
+        return;
+    }
+    reply = xasprintf("status=%"PRId64" data=%"PRIu32"\n", status, data);
+    unixctl_command_reply(conn, reply);
+    free(reply);
+}
+
+/* "netfront/ctrl-table [ENTRY...]": fills the table page for ADD/DEL
+ * requests with ENTRYs: "tx:Q" (queue Q's TX buffers, read-only), "rx:Q"
+ * (its RX buffers), "REF" or "REF:ro".  Without arguments, shows the
+ * entries' statuses (after a DEL). */
+static void
+nf_unixctl_ctrl_table(struct unixctl_conn *conn, int argc,
+                      const char *argv[], void *aux OVS_UNUSED)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    if (!ctrl_on) {
+        unixctl_command_reply_error(conn, "no control ring");
+        return;
+    }
+    if (argc > 1) {
+        ctrl_table_n = 0;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool ok;
+
+        if (!strncmp(a, "tx:", 3) || !strncmp(a, "rx:", 3)) {
+            ok = nf_ctrl_table_add_queue(atoi(a + 3), a[0] == 't');
+        } else if (ctrl_table_n < NF_GREF_TABLE_MAX) {
+            struct xen_netif_gref *e = &ctrl_table[ctrl_table_n++];
+
+            e->ref = strtoul(a, NULL, 0);
+            e->flags = strstr(a, ":ro") ? XEN_NETIF_CTRLF_GREF_readonly : 0;
+            e->status = 0;
+            ok = true;
+        } else {
+            ok = false;
+        }
+        if (!ok) {
+            unixctl_command_reply_error(conn, "table entry does not fit");
+            return;
+        }
+    }
+    ds_put_format(&ds, "entries=%"PRIu32, ctrl_table_n);
+    if (argc == 1) {
+        unsigned int ok = 0;
+
+        for (uint32_t i = 0; i < ctrl_table_n; i++) {
+            ok += ctrl_table[i].status == XEN_NETIF_CTRL_STATUS_SUCCESS;
+        }
+        ds_put_format(&ds, " success=%u other=%u", ok, ctrl_table_n - ok);
+    }
+    ds_put_char(&ds, '\n');
     unixctl_command_reply(conn, ds_cstr(&ds));
     ds_destroy(&ds);
 }
@@ -2331,6 +2636,10 @@ main(int argc, char *argv[])
                              nf_unixctl_connect, NULL);
     unixctl_command_register("netfront/attack", "ATTACK", 1, 1,
                              nf_unixctl_attack, NULL);
+    unixctl_command_register("netfront/ctrl", "TYPE [DATA0 [DATA1 [DATA2]]]",
+                             1, 4, nf_unixctl_ctrl, NULL);
+    unixctl_command_register("netfront/ctrl-table", "[ENTRY...]", 0, 600,
+                             nf_unixctl_ctrl_table, NULL);
     unixctl_command_register("exit", "", 0, 0, nf_unixctl_exit, NULL);
 
     fe_path = xasprintf("%s/%d/device/vif/%d", local_domain, domid, devid);
@@ -2538,6 +2847,7 @@ parse_options(int argc, char *argv[])
         OPT_NO_CSUM,
         OPT_NO_RX_NOTIFY,
         OPT_CLOSE_CYCLE,
+        OPT_STATIC_GRANTS,
         OPT_TAP,
         OPT_GEN,
         OPT_SINK,
@@ -2559,6 +2869,7 @@ parse_options(int argc, char *argv[])
         {"no-csum-offload", no_argument, NULL, OPT_NO_CSUM},
         {"no-rx-notify", no_argument, NULL, OPT_NO_RX_NOTIFY},
         {"close-cycle", no_argument, NULL, OPT_CLOSE_CYCLE},
+        {"static-grants", no_argument, NULL, OPT_STATIC_GRANTS},
         {"tap", required_argument, NULL, OPT_TAP},
         {"gen", required_argument, NULL, OPT_GEN},
         {"sink", no_argument, NULL, OPT_SINK},
@@ -2622,6 +2933,9 @@ parse_options(int argc, char *argv[])
             break;
         case OPT_CLOSE_CYCLE:
             close_cycle = true;
+            break;
+        case OPT_STATIC_GRANTS:
+            use_static_grants = true;
             break;
         case OPT_TAP:
             parse_tap(optarg);
@@ -2717,6 +3031,9 @@ usage(void)
            "  --no-rx-notify          do not advertise feature-rx-notify\n"
            "  --close-cycle           Closing/Closed before the first "
            "connect\n"
+           "  --static-grants         set up a control ring and ask the "
+           "backend to keep\n"
+           "                          the buffers mapped (static grants)\n"
            "\nModes:\n"
            "  --tap=NAME[:netns=NS][:ip=ADDR/PREFIX][:mtu=M]\n"
            "                          a tap device, moved into netns NS\n"
