@@ -31,7 +31,7 @@ if test "$1" = --build-only; then
 fi
 secs=${1:-20}
 test $# -gt 0 && shift
-targets=${*:-"tx rx xs"}
+targets=${*:-"tx rx xs ctrl"}
 
 mkvar () {
     sed -n "s/^$1 = //p" "$top/Makefile" | head -1
@@ -66,6 +66,7 @@ for t in $targets; do
     case $t in
         tx|rx) srcs="$top/tests/fuzz/fuzz-$t.c $top/lib/xvif-tx.c
                      $top/lib/xvif-rx.c $top/lib/xvif-offload.c" ;;
+        ctrl) srcs="$top/tests/fuzz/fuzz-ctrl.c $top/lib/xvif-ctrl.c" ;;
         xs) srcs="$top/tests/fuzz/fuzz-xs.c $top/lib/xvif-xenbus.c"
             extra=-lxenstore ;;
         *) echo "$0: unknown target $t" >&2; exit 1 ;;
