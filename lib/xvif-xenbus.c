@@ -344,40 +344,48 @@ xenbus_open(void)
     return true;
 }
 
+/* Finds the backend directories of domain 'domid' under 'vif_root'. */
+static void
+xenbus_scan_domain(unsigned int domid)
+{
+    char *dir = xasprintf("%s/%u", vif_root, domid);
+    unsigned int n_devids;
+    char **devids;
+
+    devids = xs_directory(xsh, XBT_NULL, dir, &n_devids);
+    for (unsigned int j = 0; devids && j < n_devids; j++) {
+        unsigned long long devid;
+        struct xvif_backend *be;
+
+        if (!xvif_xs_parse_uint(devids[j], INT_MAX, &devid)) {
+            continue;
+        }
+        be = backend_find(domid, devid);
+        if (!be) {
+            be = backend_create(domid, devid);
+        }
+        be->dirty = true;
+    }
+    free(devids);
+    free(dir);
+}
+
 /* Finds every backend directory under 'vif_root' (the initial scan, and
  * after events about the whole subtree). */
 static void
 xenbus_scan(void)
 {
-    unsigned int n_domids, n_devids;
-    char **domids, **devids;
+    unsigned int n_domids;
+    char **domids;
 
     domids = xs_directory(xsh, XBT_NULL, vif_root, &n_domids);
     for (unsigned int i = 0; domids && i < n_domids; i++) {
         unsigned long long domid;
-        char *dir;
 
-        if (!xvif_xs_parse_uint(domids[i], DOMID_FIRST_RESERVED - 1,
-                                &domid)) {
-            continue;
+        if (xvif_xs_parse_uint(domids[i], DOMID_FIRST_RESERVED - 1,
+                               &domid)) {
+            xenbus_scan_domain(domid);
         }
-        dir = xasprintf("%s/%s", vif_root, domids[i]);
-        devids = xs_directory(xsh, XBT_NULL, dir, &n_devids);
-        for (unsigned int j = 0; devids && j < n_devids; j++) {
-            unsigned long long devid;
-            struct xvif_backend *be;
-
-            if (!xvif_xs_parse_uint(devids[j], INT_MAX, &devid)) {
-                continue;
-            }
-            be = backend_find(domid, devid);
-            if (!be) {
-                be = backend_create(domid, devid);
-            }
-            be->dirty = true;
-        }
-        free(devids);
-        free(dir);
     }
     free(domids);
 
@@ -415,8 +423,21 @@ xenbus_event(const char *path, const char *token)
                 be = backend_create(domid, devid);
             }
             be->dirty = true;
+        } else if (sscanf(path + root_len, "/%d%n", &domid, &n) >= 1
+                   && n > 0 && path[root_len + n] == '\0'
+                   && domid >= 0 && domid < DOMID_FIRST_RESERVED) {
+            /* A domain's directory: only its devices (a full rescan per
+             * new domain would cost O(domains) xenstore requests each). */
+            struct xvif_backend *be;
+
+            xenbus_scan_domain(domid);
+            HMAP_FOR_EACH (be, node, &backends) {
+                if (be->domid == domid) {
+                    be->dirty = true;
+                }
+            }
         } else {
-            /* The root or a domain directory: rescan. */
+            /* The root: rescan. */
             rescan = true;
         }
     } else {
