@@ -107,6 +107,10 @@ rx_offload_flags(const struct xvif_queue *q, const struct dp_packet *packet,
         return NETRXF_csum_blank | NETRXF_data_validated;
     } else if (dp_packet_hwol_l4_mask(packet)) {
         return NETRXF_csum_blank | NETRXF_data_validated;
+    } else if (dp_packet_l4_checksum_valid(packet)) {
+        /* Verified or computed where it entered the switch (another
+         * guest's xvif port, a NIC that checks checksums). */
+        return NETRXF_data_validated;
     }
     return 0;
 }

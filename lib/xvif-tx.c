@@ -257,6 +257,16 @@ tx_respond(struct xvif_queue *q, const struct tx_pkt *pkt)
 /* Takes the offloads the guest asked for on 'pkt' and appends the resulting
  * packet(s) to 'batch', or to the queue's GSO stash when 'batch' is full.
  * Takes ownership of pkt->packet. */
+/* Marks 'packet''s L4 checksum as known good: xvif computed it, or the
+ * guest vouched for it (NETTXF_data_validated), as Linux's netback turns
+ * these into CHECKSUM_UNNECESSARY.  Another guest then receives it with
+ * NETRXF_data_validated (xvif-rx.c) and need not verify it again. */
+static void
+tx_csum_good(struct dp_packet *packet)
+{
+    *dp_packet_ol_flags_ptr(packet) |= DP_PACKET_OL_RX_L4_CKSUM_GOOD;
+}
+
 static void
 tx_finish(struct xvif_queue *q, struct tx_pkt *pkt,
           struct dp_packet_batch *batch)
@@ -304,6 +314,9 @@ tx_finish(struct xvif_queue *q, struct tx_pkt *pkt,
             return;
         }
         q->tx_stats.rx_gso_packets++;
+        for (size_t i = 0; i < n; i++) {
+            tx_csum_good(q->gso_segs[i]);
+        }
         q->gso_n = n;
         q->gso_next = 0;
         while (q->gso_next < q->gso_n && !dp_packet_batch_is_full(batch)) {
@@ -324,6 +337,9 @@ tx_finish(struct xvif_queue *q, struct tx_pkt *pkt,
             return;
         }
         q->tx_stats.rx_csum_completed++;
+    }
+    if (pkt->flags & (NETTXF_csum_blank | NETTXF_data_validated)) {
+        tx_csum_good(packet);
     }
     dp_packet_batch_add(batch, packet);
 }

@@ -112,10 +112,24 @@ struct nf_stats {
     uint64_t rx_dropped;            /* Received but not delivered. */
     uint64_t rx_gso;                /* Received with a GSO extra. */
     uint64_t rx_csum_blank;         /* Received with NETRXF_csum_blank. */
+    uint64_t rx_gro_merged;         /* Coalesced into the one before. */
     uint64_t notify_tx_sent;        /* Event-channel notifications sent. */
     uint64_t notify_rx_sent;
     uint64_t notify_tx_received;    /* ...and received. */
     uint64_t notify_rx_received;
+};
+
+/* Receive coalescing state (see nf_gro_receive()). */
+struct nf_gro {
+    size_t len;                     /* Bytes in 'frame'; 0: empty. */
+    size_t l3_ofs, l4_ofs, hdr_len;
+    bool ipv6;
+    uint16_t mss;                   /* Payload of the first segment. */
+    uint16_t last;                  /* Payload of the last segment. */
+    uint32_t next_seq;
+    unsigned int segs;
+    uint16_t vh_flags;              /* The first segment's, if alone. */
+    uint8_t buf[NF_VNET_HDR_LEN + NF_MAX_FRAME];
 };
 
 /* One queue: a TX ring, an RX ring, one or two event channels. */
@@ -144,6 +158,7 @@ struct nf_queue {
 
     bool broken;                    /* Backend broke the protocol. */
     int tap_fd;                     /* This queue's tap fd, or -1. */
+    struct nf_gro *gro;             /* Tap mode, unless --no-gro. */
     struct nf_stats stats;
 };
 
@@ -165,6 +180,7 @@ static bool no_sg;
 static bool no_gso;
 static bool no_csum;
 static bool no_rx_notify;
+static bool no_gro;
 static bool close_cycle;
 static bool use_static_grants;
 static char *unixctl_path;
@@ -599,6 +615,7 @@ nf_queue_destroy(struct nf_queue *q, unsigned int n_tx, unsigned int n_rx,
     for (unsigned int i = 0; i < n_rx; i++) {
         nf_ungrant(q->rx_gref[i], q->rx_frame[i]);
     }
+    free(q->gro);
     free(q);
 }
 
@@ -614,6 +631,9 @@ nf_queue_create(unsigned int index)
 
     q->index = index;
     q->tap_fd = index < n_tap_fds ? tap_fds[index] : -1;
+    if (q->tap_fd >= 0 && !no_gro) {
+        q->gro = xzalloc(sizeof *q->gro);
+    }
 
     page = nf_grant_page(false, &q->tx_ring_frame, &q->tx_ring_ref);
     if (!page) {
@@ -838,6 +858,160 @@ nf_set_pseudo_csum(uint8_t *p, size_t len, size_t l3_ofs, size_t l4_ofs,
 
 /* Hands the received frame in frame_buf (after room for the virtio-net
  * header) to the guest's network side. */
+/* Receive coalescing, as Linux's netfront gets from napi_gro_receive():
+ * consecutive full-sized segments of one TCP flow, in order, received in one
+ * poll of the ring, go to the tap as one GSO frame.  Only plain segments
+ * whose checksum the backend vouched for (csum_blank or data_validated)
+ * qualify, and only if their headers agree (addresses, ports, ACK, window,
+ * TCP options, no flags beyond ACK and PSH); a PSH ends the frame. */
+
+static void
+nf_tap_write(struct nf_queue *q, uint8_t *buf, size_t len)
+{
+    if (write(q->tap_fd, buf, len) < 0) {
+        VLOG_DBG_RL(&rl, "tap write failed (%s)", ovs_strerror(errno));
+        q->stats.rx_dropped++;
+    }
+}
+
+static void
+nf_gro_flush(struct nf_queue *q)
+{
+    struct nf_gro *g = q->gro;
+    struct virtio_net_hdr vh;
+    uint8_t *frame;
+
+    if (!g || !g->len) {
+        return;
+    }
+    frame = g->buf + NF_VNET_HDR_LEN;
+    memset(&vh, 0, sizeof vh);
+    if (g->segs == 1) {
+        vh.flags = g->vh_flags;
+        if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+            vh.csum_start = g->l4_ofs;
+            vh.csum_offset = 16;
+        }
+    } else {
+        size_t l3_len = g->len - g->l3_ofs;
+
+        if (g->ipv6) {
+            ovs_be16 plen = htons(l3_len - 40);
+
+            memcpy(frame + g->l3_ofs + 4, &plen, 2);
+        } else {
+            ovs_be16 tot = htons(l3_len), zero = 0, sum;
+
+            memcpy(frame + g->l3_ofs + 2, &tot, 2);
+            memcpy(frame + g->l3_ofs + 10, &zero, 2);
+            sum = csum(frame + g->l3_ofs, g->l4_ofs - g->l3_ofs);
+            memcpy(frame + g->l3_ofs + 10, &sum, 2);
+        }
+        nf_set_pseudo_csum(frame, g->len, g->l3_ofs, g->l4_ofs, IPPROTO_TCP,
+                           g->ipv6);
+        vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+        vh.csum_start = g->l4_ofs;
+        vh.csum_offset = 16;
+        vh.gso_type = g->ipv6 ? VIRTIO_NET_HDR_GSO_TCPV6
+                              : VIRTIO_NET_HDR_GSO_TCPV4;
+        vh.gso_size = g->mss;
+        vh.hdr_len = g->hdr_len;
+    }
+    memcpy(g->buf, &vh, sizeof vh);
+    nf_tap_write(q, g->buf, NF_VNET_HDR_LEN + g->len);
+    g->len = 0;
+}
+
+/* Offers the 'len'-byte frame in 'frame_buf' to receive coalescing.
+ * Returns true if it was taken (held or merged). */
+static bool
+nf_gro_receive(struct nf_queue *q, size_t len, uint16_t flags)
+{
+    const uint8_t *p = frame_buf + NF_VNET_HDR_LEN;
+    struct nf_gro *g = q->gro;
+    size_t l3_ofs, l4_ofs, thlen, payload;
+    uint8_t proto, tflags;
+    uint32_t seq;
+    bool ipv6;
+
+    if (!g || !(flags & (NETRXF_csum_blank | NETRXF_data_validated))
+        || !nf_find_l4(p, len, &l3_ofs, &l4_ofs, &proto, &ipv6)
+        || proto != IPPROTO_TCP || l4_ofs + 20 > len
+        || (ipv6 ? l4_ofs != l3_ofs + 40 : l4_ofs != l3_ofs + 20)) {
+        nf_gro_flush(q);
+        return false;
+    }
+    if (!ipv6) {
+        uint16_t frag = (p[l3_ofs + 6] << 8) | p[l3_ofs + 7];
+        size_t tot = (p[l3_ofs + 2] << 8) | p[l3_ofs + 3];
+
+        if (frag & 0x3fff || l3_ofs + tot != len) {
+            nf_gro_flush(q);
+            return false;
+        }
+    } else if (l3_ofs + 40 + ((p[l3_ofs + 4] << 8) | p[l3_ofs + 5]) != len) {
+        nf_gro_flush(q);
+        return false;
+    }
+    thlen = (p[l4_ofs + 12] >> 4) * 4;
+    tflags = p[l4_ofs + 13];
+    if (thlen < 20 || l4_ofs + thlen >= len
+        || (tflags & ~(TCP_ACK | TCP_PSH)) || !(tflags & TCP_ACK)) {
+        nf_gro_flush(q);
+        return false;
+    }
+    payload = len - l4_ofs - thlen;
+    seq = ((uint32_t) p[l4_ofs + 4] << 24) | (p[l4_ofs + 5] << 16)
+          | (p[l4_ofs + 6] << 8) | p[l4_ofs + 7];
+
+    if (g->len) {
+        const uint8_t *h = g->buf + NF_VNET_HDR_LEN;
+
+        /* Same flow and headers (TCP flags, checksum and sequence number
+         * aside), in order, the previous one full-sized, room left. */
+        if (g->l3_ofs == l3_ofs && g->l4_ofs == l4_ofs && g->ipv6 == ipv6
+            && g->hdr_len == l4_ofs + thlen && seq == g->next_seq
+            && g->last == g->mss && payload <= g->mss
+            && g->len + payload <= NF_MAX_FRAME
+            && !memcmp(h, p, l3_ofs)
+            && !memcmp(h + l3_ofs + (ipv6 ? 8 : 12), p + l3_ofs
+                       + (ipv6 ? 8 : 12), ipv6 ? 32 : 8)
+            && !memcmp(h + l4_ofs, p + l4_ofs, 4)
+            && !memcmp(h + l4_ofs + 8, p + l4_ofs + 8, 4)
+            && !memcmp(h + l4_ofs + 14, p + l4_ofs + 14, 2)
+            && !memcmp(h + l4_ofs + 20, p + l4_ofs + 20, thlen - 20)) {
+            memcpy(g->buf + NF_VNET_HDR_LEN + g->len, p + l4_ofs + thlen,
+                   payload);
+            g->len += payload;
+            g->next_seq += payload;
+            g->last = payload;
+            g->segs++;
+            g->buf[NF_VNET_HDR_LEN + l4_ofs + 13] |= tflags & TCP_PSH;
+            q->stats.rx_gro_merged++;
+            if (tflags & TCP_PSH) {
+                nf_gro_flush(q);
+            }
+            return true;
+        }
+        nf_gro_flush(q);
+    }
+    if (tflags & TCP_PSH) {
+        return false;
+    }
+    memcpy(g->buf + NF_VNET_HDR_LEN, p, len);
+    g->len = len;
+    g->l3_ofs = l3_ofs;
+    g->l4_ofs = l4_ofs;
+    g->hdr_len = l4_ofs + thlen;
+    g->ipv6 = ipv6;
+    g->mss = g->last = payload;
+    g->next_seq = seq + payload;
+    g->segs = 1;
+    g->vh_flags = (flags & NETRXF_csum_blank ? VIRTIO_NET_HDR_F_NEEDS_CSUM
+                   : VIRTIO_NET_HDR_F_DATA_VALID);
+    return true;
+}
+
 static void
 nf_rx_deliver(struct nf_queue *q, size_t len, uint16_t flags,
               const struct netif_extra_info *gso)
@@ -853,6 +1027,10 @@ nf_rx_deliver(struct nf_queue *q, size_t len, uint16_t flags,
     } else if (mode == NF_MODE_TAP && q->tap_fd >= 0) {
         struct virtio_net_hdr vh;
 
+        if (!gso && nf_gro_receive(q, len, flags)) {
+            return;
+        }
+        nf_gro_flush(q);
         memset(&vh, 0, sizeof vh);
         if ((flags & NETRXF_csum_blank) || gso) {
             size_t l3_ofs, l4_ofs;
@@ -889,18 +1067,14 @@ nf_rx_deliver(struct nf_queue *q, size_t len, uint16_t flags,
             vh.flags = VIRTIO_NET_HDR_F_DATA_VALID;
         }
         memcpy(frame_buf, &vh, sizeof vh);
-        if (write(q->tap_fd, frame_buf, NF_VNET_HDR_LEN + len) < 0) {
-            VLOG_DBG_RL(&rl, "tap write failed (%s)", ovs_strerror(errno));
-            q->stats.rx_dropped++;
-            return;
-        }
+        nf_tap_write(q, frame_buf, NF_VNET_HDR_LEN + len);
     }
 }
 
 /* Processes the RX responses of 'q': up to NF_BUDGET packets.  Returns true
  * if the budget ran out with work left. */
 static bool
-nf_rx_poll(struct nf_queue *q)
+nf_rx_poll__(struct nf_queue *q)
 {
     unsigned int budget = NF_BUDGET;
 
@@ -1032,6 +1206,18 @@ nf_rx_poll(struct nf_queue *q)
             return false;
         }
     }
+}
+
+/* Receives what the backend delivered on 'q' (up to a budget; returns true
+ * if more is waiting), then hands what receive coalescing holds to the
+ * tap, as Linux's netfront flushes GRO at the end of its NAPI poll. */
+static bool
+nf_rx_poll(struct nf_queue *q)
+{
+    bool more = nf_rx_poll__(q);
+
+    nf_gro_flush(q);
+    return more;
 }
 
 /* Data path: TX. */
@@ -2169,6 +2355,7 @@ nf_format_stats(struct ds *ds, const char *prefix, const struct nf_stats *s)
     NF_STAT(rx_dropped);
     NF_STAT(rx_gso);
     NF_STAT(rx_csum_blank);
+    NF_STAT(rx_gro_merged);
     NF_STAT(notify_tx_sent);
     NF_STAT(notify_rx_sent);
     NF_STAT(notify_tx_received);
@@ -2846,6 +3033,7 @@ parse_options(int argc, char *argv[])
         OPT_NO_GSO,
         OPT_NO_CSUM,
         OPT_NO_RX_NOTIFY,
+        OPT_NO_GRO,
         OPT_CLOSE_CYCLE,
         OPT_STATIC_GRANTS,
         OPT_TAP,
@@ -2868,6 +3056,7 @@ parse_options(int argc, char *argv[])
         {"no-gso", no_argument, NULL, OPT_NO_GSO},
         {"no-csum-offload", no_argument, NULL, OPT_NO_CSUM},
         {"no-rx-notify", no_argument, NULL, OPT_NO_RX_NOTIFY},
+        {"no-gro", no_argument, NULL, OPT_NO_GRO},
         {"close-cycle", no_argument, NULL, OPT_CLOSE_CYCLE},
         {"static-grants", no_argument, NULL, OPT_STATIC_GRANTS},
         {"tap", required_argument, NULL, OPT_TAP},
@@ -2930,6 +3119,9 @@ parse_options(int argc, char *argv[])
             break;
         case OPT_NO_RX_NOTIFY:
             no_rx_notify = true;
+            break;
+        case OPT_NO_GRO:
+            no_gro = true;
             break;
         case OPT_CLOSE_CYCLE:
             close_cycle = true;
@@ -3029,6 +3221,7 @@ usage(void)
            "  --no-gso                no TCP segmentation offload\n"
            "  --no-csum-offload       no checksum offload\n"
            "  --no-rx-notify          do not advertise feature-rx-notify\n"
+           "  --no-gro                no receive coalescing (tap mode)\n"
            "  --close-cycle           Closing/Closed before the first "
            "connect\n"
            "  --static-grants         set up a control ring and ask the "
