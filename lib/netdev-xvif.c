@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "dp-packet.h"
 #include "netdev-provider.h"
@@ -131,9 +132,31 @@ netdev_xvif_get_names(struct sset *names)
 
 /* Runs at registration, before ovs-vswitchd has parsed its options, so it
  * logs nothing; the access layer is chosen on first use. */
+/* Raises the soft limit on open files to the hard limit, as ovs-ctl does
+ * when it starts ovs-vswitchd: every guest queue holds event-channel and
+ * grant-device descriptors (on a real dom0, two or three per queue), so a
+ * host with a thousand guests needs thousands. */
+static void
+raise_nofile_limit(void)
+{
+    struct rlimit r;
+
+    if (!getrlimit(RLIMIT_NOFILE, &r) && r.rlim_cur < r.rlim_max) {
+        rlim_t old = r.rlim_cur;
+
+        r.rlim_cur = r.rlim_max;
+        if (!setrlimit(RLIMIT_NOFILE, &r)) {
+            VLOG_INFO("raised the open files limit from %llu to %llu",
+                      (unsigned long long) old,
+                      (unsigned long long) r.rlim_cur);
+        }
+    }
+}
+
 static int
 netdev_xvif_init(void)
 {
+    raise_nofile_limit();
     xvif_appctl_register();
     return 0;
 }
