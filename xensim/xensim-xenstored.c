@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,8 @@
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
+#include "socket-util.h"
+#include "stream-fd.h"
 #include "stream.h"
 #include "svec.h"
 #include "unixctl.h"
@@ -164,7 +167,8 @@ struct conn {
 struct domain {
     struct hmap_node hmap_node;     /* In 'domains', by domid. */
     uint32_t domid;
-    struct pstream *listener;       /* DIR/xenstored.dN.sock. */
+    int listen_fd;                  /* Listening on 'sock_path'... */
+    char *sock_path;                /* ...DIR/xenstored.dN.sock. */
 };
 
 /* A request: header and payload, with a null byte after the payload. */
@@ -1648,10 +1652,9 @@ domain_find(uint32_t domid)
 static int
 domain_introduce(uint32_t domid)
 {
-    struct pstream *listener;
     struct domain *d;
-    char *name;
-    int error;
+    char *path;
+    int fd;
 
     if (!domid || domid > MAX_DOMID) {
         return EINVAL;
@@ -1659,18 +1662,26 @@ domain_introduce(uint32_t domid)
     if (domain_find(domid)) {
         return 0;
     }
-    name = xasprintf("punix:%s/xenstored.d%"PRIu32".sock", sim_dir, domid);
-    error = pstream_open(name, &listener, 0);
-    if (error) {
-        VLOG_ERR("%s: listen failed (%s)", name, ovs_strerror(error));
-        free(name);
+    /* A plain listening socket rather than a pstream: with a thousand
+     * domains, the main loop must accept() only on sockets that poll()
+     * says are ready (an accept() that fails with EAGAIN still costs the
+     * kernel a socket file). */
+    path = xasprintf("%s/xenstored.d%"PRIu32".sock", sim_dir, domid);
+    fd = make_unix_socket(SOCK_STREAM, true, path, NULL);
+    if (fd < 0 || listen(fd, 64) < 0) {
+        VLOG_ERR("%s: listen failed (%s)", path, ovs_strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            fatal_signal_unlink_file_now(path);
+        }
+        free(path);
         return EIO;
     }
-    free(name);
 
     d = xzalloc(sizeof *d);
     d->domid = domid;
-    d->listener = listener;
+    d->listen_fd = fd;
+    d->sock_path = path;
     hmap_insert(&domains, &d->hmap_node, hash_int(domid, 0));
     VLOG_INFO("domain %"PRIu32" introduced", domid);
     watch_fire(NULL, "@introduceDomain", false, NULL);
@@ -1696,7 +1707,9 @@ domain_release(uint32_t domid)
             conn_kill(conn);
         }
     }
-    pstream_close(d->listener);
+    close(d->listen_fd);
+    fatal_signal_unlink_file_now(d->sock_path);
+    free(d->sock_path);
     hmap_remove(&domains, &d->hmap_node);
     free(d);
     VLOG_INFO("domain %"PRIu32" released", domid);
@@ -2035,6 +2048,53 @@ listener_run(struct pstream *listener, uint32_t domid)
     }
 }
 
+/* Accepts new connections for every domain whose socket has one waiting:
+ * one poll() over all of them, accept() only where it will succeed. */
+static void
+domain_listeners_run(void)
+{
+    size_t n = hmap_count(&domains), i = 0;
+    struct pollfd *pfds;
+    struct domain **doms;
+    struct domain *d;
+
+    if (!n) {
+        return;
+    }
+    pfds = xmalloc(n * sizeof *pfds);
+    doms = xmalloc(n * sizeof *doms);
+    HMAP_FOR_EACH (d, hmap_node, &domains) {
+        pfds[i].fd = d->listen_fd;
+        pfds[i].events = POLLIN;
+        pfds[i].revents = 0;
+        doms[i++] = d;
+    }
+    if (poll(pfds, n, 0) > 0) {
+        for (i = 0; i < n; i++) {
+            for (int k = 0; k < 16 && pfds[i].revents & POLLIN; k++) {
+                struct stream *stream;
+                char *name;
+                int fd = accept(pfds[i].fd, NULL, NULL);
+
+                if (fd < 0) {
+                    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                        VLOG_WARN("%s: accept failed (%s)",
+                                  doms[i]->sock_path, ovs_strerror(errno));
+                    }
+                    break;
+                }
+                set_nonblocking(fd);
+                name = xasprintf("unix:%s", doms[i]->sock_path);
+                if (!new_fd_stream(name, fd, 0, AF_UNIX, &stream)) {
+                    conn_create(stream, doms[i]->domid);
+                }
+            }
+        }
+    }
+    free(pfds);
+    free(doms);
+}
+
 /* The initial tree: what xen-init-dom0 leaves on a real host. */
 static void
 tree_init(void)
@@ -2261,9 +2321,7 @@ main(int argc, char *argv[])
         struct domain *d;
 
         listener_run(dom0_listener, 0);
-        HMAP_FOR_EACH (d, hmap_node, &domains) {
-            listener_run(d->listener, d->domid);
-        }
+        domain_listeners_run();
         LIST_FOR_EACH (conn, list_node, &conns) {
             if (!conn->dead) {
                 conn_run(conn);
@@ -2284,7 +2342,7 @@ main(int argc, char *argv[])
 
         pstream_wait(dom0_listener);
         HMAP_FOR_EACH (d, hmap_node, &domains) {
-            pstream_wait(d->listener);
+            poll_fd_wait(d->listen_fd, POLLIN);
         }
         LIST_FOR_EACH (conn, list_node, &conns) {
             conn_wait(conn);
