@@ -76,6 +76,33 @@ def main():
         s["mpps_min"], s["mpps_max"] = min(mp), max(mp)
         summary[k] = s
 
+    # Both ways: medians per (port, size, queues), aggregate of the two
+    # directions and each direction.
+    both = {}
+    for r in rows:
+        if r["kind"] == "both":
+            both.setdefault((r["port"], r["size"], r["queues"]), []).append(r)
+    both_keys = ["mpps", "mpps_ab", "mpps_ba", "gbps", "cpu_s_per_mpkt",
+                 "vswitchd_cpu", "offered_mpps", "switch_in_mpps",
+                 "notify_sent_per_pkt", "notify_received_per_pkt",
+                 "tx_notify_from_guest_per_pkt", "tx_notify_to_guest_per_pkt",
+                 "rx_notify_to_guest_per_pkt", "rx_notify_from_guest_per_pkt",
+                 "gnt_copy_calls_per_pkt", "segs_per_call"]
+    both_summary = {}
+    for k, rs in sorted(both.items()):
+        s = {"port": k[0], "size": k[1], "queues": k[2], "n": len(rs)}
+        for key in both_keys:
+            vals = [r[key] for r in rs if key in r]
+            if vals:
+                s[key] = med(vals)
+        per_core = [r["mpps"] / r["vswitchd_cpu"] for r in rs
+                    if r.get("vswitchd_cpu")]
+        if per_core:
+            s["mpps_per_core"] = med(per_core)
+        mp = [r["mpps"] for r in rs]
+        s["mpps_min"], s["mpps_max"] = min(mp), max(mp)
+        both_summary[k] = s
+
     def rate(port, size, q=1):
         s = summary.get((port, size, q))
         return s["mpps"] if s else None
@@ -95,6 +122,16 @@ def main():
                 s["per_core_x_" + base] = ratio(s.get("mpps_per_core"),
                                                 b.get("mpps_per_core"))
 
+    for s in both_summary.values():
+        one = summary.get((s["port"], s["size"], s["queues"]), {})
+        s["x_one_way"] = ratio(s["mpps"], one.get("mpps"))
+        tap = both_summary.get(("tap", s["size"], 1), {})
+        s["x_tap_both"] = ratio(s["mpps"], tap.get("mpps"))
+        s["per_core_x_tap_both"] = ratio(s.get("mpps_per_core"),
+                                         tap.get("mpps_per_core"))
+        vhu = both_summary.get(("vhost-user", s["size"], 1), {})
+        s["x_vhost_user_both"] = ratio(s["mpps"], vhu.get("mpps"))
+
     tcp = {}
     for r in rows:
         if r["kind"] == "tcp":
@@ -105,6 +142,7 @@ def main():
         s["x_veth"] = ratio(s["gbps"], veth)
 
     idle = [r for r in rows if r["kind"] == "idle"]
+    idle_failed = [r for r in rows if r["kind"] == "idle-failed"]
     conn = [r["ms"] for r in rows if r["kind"] == "connect"]
     conn_ms = med(conn)
 
@@ -149,25 +187,42 @@ def main():
         v = s and s.get("x_veth")
         target("TCP guest-guest GSO %s vs veth" % g, v,
                v is not None and v >= 0.5, ">= 0.5x")
-    if idle:
+    # "1000 idle vifs cause 0 wakeups per second and <= 128 KiB RSS each":
+    # the 1000-vif figure when there is one; otherwise the largest count
+    # measured, said so; a failed 1000-vif attempt is "not measured".
+    big = next((r for r in idle if r["vifs"] == 1000), None)
+    failed_1000 = next((r for r in idle_failed if r["vifs"] == 1000), None)
+    if failed_1000 and big is None:
+        why = "1000 idle vifs: %s failed, %s connected" % (
+            failed_1000["phase"], failed_1000.get("connected", "?"))
+        target("vswitchd wakeups/s added by 1000 idle vifs (%s)" % why,
+               None, False, "0")
+        target("RSS per idle vif (KiB, 1000 vifs; %s)" % why, None, False,
+               "<= 128")
+    if big is None and idle:
         big = max(idle, key=lambda r: r["vifs"])
+    if big is not None:
+        n = big["vifs"]
+        note = "" if n == 1000 else "; the target is for 1000"
         extra = big["wakeups_per_s"] - big["wakeups_per_s_base"]
         target("vswitchd wakeups/s added by %d idle vifs (total; OVS's own "
-               "periodic wakeups vary by ~0.5/s)" % big["vifs"], extra,
-               extra <= 0.5, "0")
-        target("RSS per idle vif (KiB, %d vifs)" % big["vifs"],
+               "periodic wakeups vary by ~0.5/s%s)" % (n, note),
+               extra, extra <= 0.5, "0")
+        target("RSS per idle vif (KiB, %d vifs%s)" % (n, note),
                big["rss_kib_per_vif"], big["rss_kib_per_vif"] <= 128,
                "<= 128")
         cpu = big.get("guest_cpu_per_vif")
         if cpu is not None:
-            target("CPU of each idle guest (cores)", cpu, cpu <= 0.001,
-                   "0")
+            target("CPU of each idle guest (cores, %d vifs)" % n, cpu,
+                   cpu <= 0.001, "0")
     target("frontend Connected -> first forwarded packet (ms)", conn_ms,
            conn_ms is not None and conn_ms <= 50, "<= 50")
 
     result = {"machine": machine, "end": end, "skipped": skips,
-              "forwarding": list(summary.values()), "tcp": tcp_sum,
-              "idle": idle, "connect_ms": conn, "connect_ms_median": conn_ms,
+              "forwarding": list(summary.values()),
+              "both_ways": list(both_summary.values()), "tcp": tcp_sum,
+              "idle": idle, "idle_failed": idle_failed,
+              "connect_ms": conn, "connect_ms_median": conn_ms,
               "targets": targets}
     with open(os.path.join(out, "results.json"), "w") as f:
         json.dump(result, f, indent=1)
@@ -238,6 +293,83 @@ def main():
                      fmt(s.get("tx_segs_per_call"), 1),
                      fmt(s.get("rx_gnt_copy_calls_per_pkt"), 4),
                      fmt(s.get("rx_segs_per_call"), 1)))
+    if both_summary:
+        md.append("\n## Both ways: A -> B and B -> A at the same time "
+                  "(rules 1 -> 2 and 2 -> 1; Mpps at the two sinks together, "
+                  "median [min-max])\n")
+        md.append("| port | size | queues | Mpps both ways | A -> B | B -> A "
+                  "| Gbit/s | vswitchd CPU s/Mpkt | Mpps per vswitchd core "
+                  "| x one way | x tap both ways | per-core x tap both ways "
+                  "| x vhost-user both ways | switch took from guests (Mpps) "
+                  "|")
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for k, s in sorted(both_summary.items(),
+                           key=lambda i: (i[0][0], i[0][2], i[0][1])):
+            md.append("| %s | %d | %d | %s [%s-%s] | %s | %s | %s | %s | %s "
+                      "| %s | %s | %s | %s | %s |" % (
+                          s["port"], s["size"], s["queues"], fmt(s["mpps"]),
+                          fmt(s["mpps_min"]), fmt(s["mpps_max"]),
+                          fmt(s.get("mpps_ab")), fmt(s.get("mpps_ba")),
+                          fmt(s.get("gbps")), fmt(s.get("cpu_s_per_mpkt")),
+                          fmt(s.get("mpps_per_core")),
+                          fmt(s.get("x_one_way"), 2),
+                          fmt(s.get("x_tap_both"), 2),
+                          fmt(s.get("per_core_x_tap_both"), 2),
+                          fmt(s.get("x_vhost_user_both"), 2),
+                          fmt(s.get("switch_in_mpps"))))
+        vhu_skip = next((x for x in skips if x["port"] == "vhost-user"), None)
+        vhu_both = any(k[0] == "vhost-user" for k in both_summary)
+        md.append("\nxvif: each guest runs `xensim-netfront --gen=SIZE:dst="
+                  "OTHER --sink`, generating towards the other and counting "
+                  "what it receives (generator and sink share the guest's "
+                  "process, both guests core 1).  tap: a pkt-gen and a "
+                  "pkt-sink on each tap's kernel side (four processes on "
+                  "core 1).  'x one way' divides by the one-way rate of the "
+                  "same port, size and queues; 'x tap both ways' by the tap "
+                  "ports' both-ways rate at that size, same run.  "
+                  "vhost-user both ways is %s\n" % (
+                      "not measured here: " + vhu_skip["reason"]
+                      if vhu_skip else
+                      "not part of this run (--only without dpdk)"
+                      if not vhu_both else
+                      "testpmd's closed loop with both loops running (16 "
+                      "bursts of 32 seeded each way, io forwarding returns "
+                      "each packet): not an overload measurement like the "
+                      "others, a rate at a fixed number of packets in "
+                      "flight; A -> B read from OpenFlow port 2's tx "
+                      "counter, B -> A from port 1's."))
+        xb = [(k, s) for k, s in sorted(both_summary.items(),
+                                        key=lambda i: (i[0][0], i[0][2],
+                                                       i[0][1]))
+              if s["port"].startswith("xvif")]
+        if xb:
+            md.append("### xvif ring efficiency both ways (per packet, "
+                      "median)\n")
+            md.append("| port | size | queues | backend notifications sent "
+                      "| backend notifications received | TX kicks from "
+                      "guests | TX notify to guests | RX notify to guests "
+                      "| RX kicks from guests | copies/pkt | segs/call |")
+            md.append("|---|---|---|---|---|---|---|---|---|---|---|")
+            for k, s in xb:
+                md.append("| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s "
+                          "| %s |" % (
+                              s["port"], s["size"], s["queues"],
+                              fmt(s.get("notify_sent_per_pkt"), 4),
+                              fmt(s.get("notify_received_per_pkt"), 4),
+                              fmt(s.get("tx_notify_from_guest_per_pkt"), 4),
+                              fmt(s.get("tx_notify_to_guest_per_pkt"), 4),
+                              fmt(s.get("rx_notify_to_guest_per_pkt"), 4),
+                              fmt(s.get("rx_notify_from_guest_per_pkt"), 4),
+                              fmt(s.get("gnt_copy_calls_per_pkt"), 4),
+                              fmt(s.get("segs_per_call"), 1)))
+            md.append("\nBackend notifications: xvif/show's counters of both "
+                      "ports (each port now carries a TX and an RX ring) per "
+                      "packet delivered.  The four split columns are the "
+                      "guests' netfront/stats (sent by the guests; received "
+                      "by them, after the event channel merged notifications "
+                      "that arrived while one was pending), per packet the "
+                      "switch took from (TX) or gave to (RX) the guests.\n")
+
     md.append("\n## TCP (iperf3, one stream, Gbit/s, median)\n")
     md.append("| path | Gbit/s | x veth | runs |")
     md.append("|---|---|---|---|")
@@ -246,13 +378,56 @@ def main():
                                              fmt(s["x_veth"], 2), s["n"]))
     md.append("\n## Idle guests\n")
     md.append("| connected idle vifs | vswitchd wakeups/s before | after | "
-              "RSS per vif (KiB) | CPU of each idle guest (cores) |")
-    md.append("|---|---|---|---|---|")
+              "RSS per vif (KiB) | CPU of each idle guest (cores) "
+              "| xenstored wakeups/s before | after | xenstored RSS per vif "
+              "(KiB) | set-up (s) | teardown (s) | WARN/ERR log lines |")
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in idle:
-        md.append("| %d | %s | %s | %s | %s |" % (
-            r["vifs"], fmt(r["wakeups_per_s_base"], 1),
-            fmt(r["wakeups_per_s"], 1), fmt(r["rss_kib_per_vif"], 1),
-            fmt(r.get("guest_cpu_per_vif"), 4)))
+        md.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |"
+                  % (r["vifs"], fmt(r["wakeups_per_s_base"], 1),
+                     fmt(r["wakeups_per_s"], 1), fmt(r["rss_kib_per_vif"], 1),
+                     fmt(r.get("guest_cpu_per_vif"), 4),
+                     fmt(r.get("xenstored_wakeups_per_s_base"), 1),
+                     fmt(r.get("xenstored_wakeups_per_s"), 1),
+                     fmt(r.get("xenstored_rss_kib_per_vif"), 1),
+                     fmt(r.get("setup_s"), 1), fmt(r.get("teardown_s"), 1),
+                     fmt(r.get("log_warnings"))))
+    for r in idle_failed:
+        md.append("| %d (**failed: %s, %s connected**) | | | | | | | | %s "
+                  "| %s | %s |" % (r["vifs"], r["phase"],
+                                   r.get("connected", "?"),
+                                   fmt(r.get("setup_s"), 1),
+                                   fmt(r.get("teardown_s"), 1),
+                                   fmt(r.get("log_warnings"))))
+    phased = [r for r in idle + idle_failed if "setup_xl_s" in r]
+    if phased:
+        md.append("\nSet-up phases (s): toolstack (`xensim-xl create` + "
+                  "`network-attach`, which waits for the backend's InitWait), "
+                  "one `ovs-vsctl` transaction for all ports, the netfronts' "
+                  "start, until every port is `status=connected` (one OVSDB "
+                  "query per round).  Teardown: every netfront killed, one "
+                  "`ovs-vsctl` transaction, `xensim-xl destroy` of each "
+                  "domain.\n")
+        md.append("| vifs | parallel jobs | toolstack | ovs-vsctl | netfronts "
+                  "| connect | vswitchd CPU s | xenstored CPU s "
+                  "| vswitchd RSS left after teardown (KiB) |")
+        md.append("|---|---|---|---|---|---|---|---|---|")
+        for r in sorted(phased, key=lambda r: r["vifs"]):
+            md.append("| %d | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                r["vifs"], fmt(r.get("parallel_jobs")),
+                fmt(r.get("setup_xl_s"), 1), fmt(r.get("setup_vsctl_s"), 1),
+                fmt(r.get("setup_netfront_s"), 1),
+                fmt(r.get("setup_connect_s"), 1),
+                fmt(r.get("setup_vswitchd_cpu_s"), 1),
+                fmt(r.get("setup_xenstored_cpu_s"), 1),
+                fmt(r.get("rss_kib_left_after_teardown"))))
+    for r in idle_failed:
+        md.append("\n**%d idle guests failed at \"%s\"**: %s of %d ports "
+                  "connected in OVSDB (ovs-vswitchd logged %s backend "
+                  "connections); the log lines are in `%s`.\n" % (
+                      r["vifs"], r["phase"], r.get("connected", "?"),
+                      r["vifs"], r.get("backend_connects_logged", "?"),
+                      r.get("problems", "?")))
     md.append("\nFrontend Connected -> first packet at the sink: %s ms "
               "(median of %s; polled, an upper bound).\n"
               % (fmt(conn_ms, 1), [round(c, 1) for c in conn]))
@@ -281,9 +456,16 @@ def main():
     except ImportError:
         print("report.py: no matplotlib, no plot", file=sys.stderr)
         return
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
     styles = {"xvif": "o-", "xvif-pmd": "s-", "tap": "v--",
               "vhost-user": "D--", "copy-limit": "k:"}
+    if any(k[2] == 1 for k in summary):
+        plot_one_way(plt, out, machine, summary, styles)
+    if both_summary:
+        plot_both_ways(plt, out, machine, both_summary, styles)
+
+
+def plot_one_way(plt, out, machine, summary, styles):
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
     for port in ("xvif", "xvif-pmd", "tap", "vhost-user", "copy-limit"):
         pts = sorted((k[1], s) for k, s in summary.items()
                      if k[0] == port and k[2] == 1)
@@ -306,6 +488,33 @@ def main():
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(os.path.join(out, "rate-vs-size.png"))
+    plt.close(fig)
+
+
+def plot_both_ways(plt, out, machine, both_summary, styles):
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    for port in ("xvif", "xvif-pmd", "tap", "vhost-user"):
+        pts = sorted((k[1], s) for k, s in both_summary.items()
+                     if k[0] == port and k[2] == 1)
+        if not pts:
+            continue
+        xs = [p[0] for p in pts]
+        ys = [p[1]["mpps"] for p in pts]
+        lo = [p[1]["mpps"] - p[1]["mpps_min"] for p in pts]
+        hi = [p[1]["mpps_max"] - p[1]["mpps"] for p in pts]
+        ax.errorbar(xs, ys, yerr=[lo, hi], fmt=styles[port], capsize=3,
+                    label=port + (" (closed loop)"
+                                  if port == "vhost-user" else ""))
+    ax.set_yscale("log")
+    ax.set_xlabel("frame size (bytes)")
+    ax.set_ylabel("Mpps at both sinks together (log scale)")
+    ax.set_title("Both ways (1 -> 2 and 2 -> 1), 1 queue\n%s, load %s"
+                 % (machine["cpu"], machine["loadavg_start"]), fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "both-ways-vs-size.png"))
+    plt.close(fig)
 
 
 if __name__ == "__main__":
