@@ -59,7 +59,7 @@ VLOG_DEFINE_THIS_MODULE(xensim);
 
 #define XENSIM_MAGIC UINT64_C(0x31306d69736e6578)     /* "xensim01" */
 #define XENSIM_VERSION 1
-#define XENSIM_NR_HANDLES 256
+#define XENSIM_NR_HANDLES 4096      /* As many as ports: one per queue. */
 #define XENSIM_MAX_PAGES (UINT32_C(1) << 22)         /* 16 GB. */
 #define XENSIM_DOM0_PAGES 16
 
