@@ -40,7 +40,7 @@ log() { printf '== xvif-setup: %s\n' "$*" >&2; }
 pkgs="gcc make autoconf automake libtool pkg-config python3 libssl-dev
       libcap-ng-dev libunbound-dev libxen-dev xenstore-utils
       openvswitch-source iproute2 iputils-ping iperf3 arping procps
-      netcat-openbsd python3-os-ken ovn-central ovn-host clang valgrind"
+      netcat-openbsd python3-os-ken ovn-central ovn-host clang valgrind bc"
 missing=
 for p in $pkgs; do
     dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
@@ -88,6 +88,20 @@ check)
     if [ -z "${XVIF_SKIP_ASAN:-}" ]; then
         log "the autotest suite again under ASan + UBSan"
         tools/xvif-asan-check.sh "$ovs" || rc=$?
+    fi
+    if [ -z "${XVIF_SKIP_PERF:-}" ]; then
+        # The benchmark suite's short run: checks that every part works
+        # (the numbers of a CI machine are not judged).
+        log "tests/perf/run.sh --quick (the benchmark suite works)"
+        perf_out=$(mktemp -d /tmp/xvif-perf-quick.XXXXXX)
+        if tests/perf/run.sh --quick --no-dpdk --out "$perf_out" \
+           && grep -q '^| xvif-pmd | 64 | 1 |' "$perf_out/results.md" \
+           && grep -q '^| xvif | 64 | 1 |' "$perf_out/results.md"; then
+            log "benchmark quick run: PASS"
+        else
+            log "benchmark quick run: FAIL (output in $perf_out)"
+            rc=1
+        fi
     fi
     log "make fuzz (libFuzzer targets, ASan + UBSan, bounded)"
     make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-15}" || rc=$?

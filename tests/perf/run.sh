@@ -7,7 +7,8 @@
 #                          [--sizes S,...] [--queues Q,...] [--no-dpdk]
 #                          [--no-profile] [--only PARTS]
 #
-# PARTS: comma-separated among memcpy,tap,xvif,both,connect,profile,tcp,idle,dpdk
+# PARTS: comma-separated among memcpy,tap,xvif,sg,both,connect,profile,tcp,
+#        idle,dpdk
 #
 # Copyright (c) 2026 The xvif authors.
 #
@@ -37,7 +38,7 @@ opt_sizes=
 opt_queues=
 do_dpdk=true
 do_profile=true
-only=memcpy,tap,xvif,both,connect,profile,tcp,idle,dpdk
+only=memcpy,tap,xvif,sg,both,connect,profile,tcp,idle,dpdk
 while [ $# -gt 0 ]; do
     case $1 in
     --quick) quick=true ;;
@@ -376,19 +377,35 @@ bench_memcpy() {
 }
 
 # ---------------------------------------------------------------- xvif
+# Datapath processing cycles per packet since the last pmd-stats-clear,
+# over the PMD threads (OVS counts no cycles for the main thread, which
+# polls the event-driven ports: null there): the switch's cost per packet,
+# idle polling excluded.
+pmd_cycles_clear() { ovs-appctl dpif-netdev/pmd-stats-clear >/dev/null 2>&1; }
+pmd_cycles_per_pkt() {
+    ovs-appctl dpif-netdev/pmd-stats-show 2>/dev/null | awk '
+        /packets received:/ {p += $3}
+        /^ *processing cycles:/ {c += $3}
+        END {if (p > 0 && c > 0) printf "%.1f\n", c / p; else print "null"}'
+}
+
 # Reads the xvif/show statistics of PORT.
 xvif_show() { ovs-appctl xvif/show "$1" 2>/dev/null; }
 
 # xvif_fwd TYPE SIZE QUEUES RUN: one guest -> OVS -> guest measurement.
+# TYPE "xvif-sg" or "xvif-pmd-sg": the same port type, with guests that
+# ask for static grants over the control ring (--static-grants).
 xvif_fwd() {
-    local type=$1 size=$2 q=$3 r=$4
-    local a b pid t0 t1 rx0 rx1 c0 c1 sa0 sa1 sb0 sb1 g0 g1 s0 s1
+    local label=$1 size=$2 q=$3 r=$4 type=${1%-sg} sg=
+    local a b pid t0 t1 rx0 rx1 c0 c1 sa0 sa1 sb0 sb1 g0 g1 s0 s1 cyc
+    [ "$type" != "$label" ] && sg=--static-grants
     guest_add "$type" 1 || return 1
     a=$GUEST
     guest_add "$type" 2 || return 1
     b=$GUEST
-    nf_start "$b" --queues="$q" --sink || return 1
-    nf_start "$a" --queues="$q" --gen="$size:dst=$(mac_of "$b")" || return 1
+    nf_start "$b" --queues="$q" --sink $sg || return 1
+    nf_start "$a" --queues="$q" --gen="$size:dst=$(mac_of "$b")" $sg \
+        || return 1
     if ! wait_connected "vif$a.0" "vif$b.0"; then
         guest_del "$a" "$b"
         return 1
@@ -396,6 +413,7 @@ xvif_fwd() {
     sleep "$warmup"
     check_queues "$q" "$a" "$b" || { guest_del "$a" "$b"; return 1; }
     pid=$(vswitchd_pid)
+    pmd_cycles_clear
     t0=$(now); c0=$(cpu_ticks "$pid")
     s0=$(nf_stats "$b"); g0=$(nf_stats "$a")
     sa0=$(xvif_show "vif$a.0"); sb0=$(xvif_show "vif$b.0")
@@ -406,6 +424,7 @@ xvif_fwd() {
         sleep "$measure"
     fi
     t1=$(now); c1=$(cpu_ticks "$pid")
+    cyc=$(pmd_cycles_per_pkt)
     s1=$(nf_stats "$b"); g1=$(nf_stats "$a")
     sa1=$(xvif_show "vif$a.0"); sb1=$(xvif_show "vif$b.0")
     guest_del "$a" "$b"
@@ -413,7 +432,7 @@ xvif_fwd() {
     local dt pk d
     dt=$(calc "$t1 - $t0")
     pk=$(( $(stat_of rx_packets "$s1") - $(stat_of rx_packets "$s0") ))
-    [ "$pk" -gt 0 ] || { log "xvif $type $size q$q: no packets"; return 1; }
+    [ "$pk" -gt 0 ] || { log "xvif $label $size q$q: no packets"; return 1; }
     d() { echo $(( $(stat_of "$1" "$3") - $(stat_of "$1" "$2") )); }
     xd() { echo $(( $(xstat_of "$1" "$3") - $(xstat_of "$1" "$2") )); }
     # Guest A's port ("vif A") receives from the guest (guest TX ring);
@@ -424,12 +443,14 @@ xvif_fwd() {
     [ "$txp" -gt 0 ] || txp=1
     [ "$rxp" -gt 0 ] || rxp=1
     result "$(cat <<EOF | tr -d '\n'
-{"kind":"fwd","port":"$type","size":$size,"queues":$q,"run":$r,
+{"kind":"fwd","port":"$label","size":$size,"queues":$q,"run":$r,
 "seconds":$dt,"packets":$pk,
 "mpps":$(calc "$pk / $dt / 1000000"),
 "gbps":$(calc "$pk * $size * 8 / $dt / 1000000000"),
 "cpu_s_per_mpkt":$(calc "($c1 - $c0) / $hz / ($pk / 1000000)"),
 "vswitchd_cpu":$(calc "($c1 - $c0) / $hz / $dt"),
+"proc_cycles_per_pkt":$cyc,
+"static_grant_copies_per_pkt":$(calc "($(xd static_grant_copies "$sa0" "$sa1") + $(xd static_grant_copies "$sb0" "$sb1")) / ($txp + $rxp)"),
 "gen_sent":$(d gen_sent "$g0" "$g1"),
 "offered_mpps":$(calc "$(d gen_sent "$g0" "$g1") / $dt / 1000000"),
 "switch_in_mpps":$(calc "$txp / $dt / 1000000"),
@@ -1061,9 +1082,11 @@ dpdk_run() {
     done
     sleep "$warmup"
     pid=$(vswitchd_pid)
+    pmd_cycles_clear
     t0=$(now); c0=$(cpu_ticks "$pid"); p0=$(port_tx 2); q0=$(port_tx 1)
     sleep "$measure"
     t1=$(now); c1=$(cpu_ticks "$pid"); p1=$(port_tx 2); q1=$(port_tx 1)
+    cyc=$(pmd_cycles_per_pkt)
     touch "$W/tp-stop"
     wait $tp
     cp "$W/testpmd.log" "$out/testpmd-$name.log"
@@ -1086,11 +1109,11 @@ dpdk_run() {
         pk=$((pk + ba))
         kind=both
     fi
-    result "$(printf '{"kind":"%s","port":"vhost-user","size":%s,"queues":1,"run":%s,"seconds":%s,"packets":%s,"mpps":%s,"gbps":%s,"cpu_s_per_mpkt":%s,"vswitchd_cpu":%s,"loadavg":"%s"%s}' \
+    result "$(printf '{"kind":"%s","port":"vhost-user","size":%s,"queues":1,"run":%s,"seconds":%s,"packets":%s,"mpps":%s,"gbps":%s,"cpu_s_per_mpkt":%s,"vswitchd_cpu":%s,"proc_cycles_per_pkt":%s,"loadavg":"%s"%s}' \
         "$kind" "$size" "$r" "$dt" "$pk" "$(calc "$pk / $dt / 1000000")" \
         "$(calc "$pk * $size * 8 / $dt / 1000000000")" \
         "$(calc "($c1 - $c0) / $hz / ($pk / 1000000)")" \
-        "$(calc "($c1 - $c0) / $hz / $dt")" \
+        "$(calc "($c1 - $c0) / $hz / $dt")" "${cyc:-null}" \
         "$(cut -d' ' -f1 /proc/loadavg)" "$extra")"
 }
 
@@ -1143,6 +1166,18 @@ want xvif && for type in xvif xvif-pmd; do
                 log "xvif type=$type size=$s queues=$q run $r"
                 xvif_fwd "$type" "$s" "$q" "$r"
             done
+        done
+    done
+done
+
+# Static grants: the same one-way points with guests that ask for them
+# (1 queue, smallest and largest size).
+want sg && for type in xvif-sg xvif-pmd-sg; do
+    for s in $sizes; do
+        case $s in 64|1514) ;; *) continue ;; esac
+        for r in $(seq "$runs"); do
+            log "xvif static grants type=$type size=$s run $r"
+            xvif_fwd "$type" "$s" 1 "$r"
         done
     done
 done
