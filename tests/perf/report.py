@@ -49,11 +49,31 @@ def main():
     end = next((r for r in rows if r["kind"] == "end"), {})
     skips = [r for r in rows if r["kind"] == "skip"]
 
-    # Forwarding: medians per (port, size, queues).
-    fwd = {}
-    for r in rows:
-        if r["kind"] == "fwd" and r.get("run", 1) != 0:
-            fwd.setdefault((r["port"], r["size"], r["queues"]), []).append(r)
+    def summarize(kind, keys):
+        """Medians per (port, size, queues) of the rows of 'kind' (run 0 is
+        a profiling run, left out)."""
+        groups = {}
+        for r in rows:
+            if r["kind"] == kind and r.get("run", 1) != 0:
+                groups.setdefault((r["port"], r["size"], r["queues"]),
+                                  []).append(r)
+        out = {}
+        for k, rs in sorted(groups.items()):
+            s = {"port": k[0], "size": k[1], "queues": k[2], "n": len(rs)}
+            for key in keys:
+                vals = [r[key] for r in rs if key in r]
+                if vals:
+                    s[key] = med(vals)
+            per_core = [r["mpps"] / r["vswitchd_cpu"] for r in rs
+                        if r.get("vswitchd_cpu")]
+            if per_core:
+                s["mpps_per_core"] = med(per_core)
+            mp = [r["mpps"] for r in rs]
+            s["mpps_min"], s["mpps_max"] = min(mp), max(mp)
+            out[k] = s
+        return out
+
+    # Forwarding one way.
     keys = ["mpps", "gbps", "cpu_s_per_mpkt", "vswitchd_cpu",
             "tx_notify_from_guest_per_pkt", "tx_notify_to_guest_per_pkt",
             "rx_notify_to_guest_per_pkt", "rx_notify_from_guest_per_pkt",
@@ -62,47 +82,16 @@ def main():
             "gen_notify_sent_per_pkt", "sink_notify_received_per_pkt",
             "ns_per_copy", "switch_in_mpps", "offered_mpps",
             "proc_cycles_per_pkt", "static_grant_copies_per_pkt"]
-    summary = {}
-    for k, rs in sorted(fwd.items()):
-        s = {"port": k[0], "size": k[1], "queues": k[2], "n": len(rs)}
-        for key in keys:
-            vals = [r[key] for r in rs if key in r]
-            if vals:
-                s[key] = med(vals)
-        per_core = [r["mpps"] / r["vswitchd_cpu"] for r in rs
-                    if r.get("vswitchd_cpu")]
-        if per_core:
-            s["mpps_per_core"] = med(per_core)
-        mp = [r["mpps"] for r in rs]
-        s["mpps_min"], s["mpps_max"] = min(mp), max(mp)
-        summary[k] = s
+    summary = summarize("fwd", keys)
 
-    # Both ways: medians per (port, size, queues), aggregate of the two
-    # directions and each direction.
-    both = {}
-    for r in rows:
-        if r["kind"] == "both":
-            both.setdefault((r["port"], r["size"], r["queues"]), []).append(r)
+    # Both ways: the aggregate of the two directions and each direction.
     both_keys = ["mpps", "mpps_ab", "mpps_ba", "gbps", "cpu_s_per_mpkt",
                  "vswitchd_cpu", "offered_mpps", "switch_in_mpps",
                  "notify_sent_per_pkt", "notify_received_per_pkt",
                  "tx_notify_from_guest_per_pkt", "tx_notify_to_guest_per_pkt",
                  "rx_notify_to_guest_per_pkt", "rx_notify_from_guest_per_pkt",
                  "gnt_copy_calls_per_pkt", "segs_per_call"]
-    both_summary = {}
-    for k, rs in sorted(both.items()):
-        s = {"port": k[0], "size": k[1], "queues": k[2], "n": len(rs)}
-        for key in both_keys:
-            vals = [r[key] for r in rs if key in r]
-            if vals:
-                s[key] = med(vals)
-        per_core = [r["mpps"] / r["vswitchd_cpu"] for r in rs
-                    if r.get("vswitchd_cpu")]
-        if per_core:
-            s["mpps_per_core"] = med(per_core)
-        mp = [r["mpps"] for r in rs]
-        s["mpps_min"], s["mpps_max"] = min(mp), max(mp)
-        both_summary[k] = s
+    both_summary = summarize("both", both_keys)
 
     def rate(port, size, q=1):
         s = summary.get((port, size, q))
