@@ -381,9 +381,14 @@ bench_memcpy() {
 # over the PMD threads (OVS counts no cycles for the main thread, which
 # polls the event-driven ports: null there): the switch's cost per packet,
 # idle polling excluded.
-pmd_cycles_clear() { ovs-appctl dpif-netdev/pmd-stats-clear >/dev/null 2>&1; }
+# (The target is the running switch, ovs-vswitchd or ovs-vswitchd-dpdk.)
+vswitchd_ctl() { ls "$OVS_RUNDIR"/ovs-vswitchd*.ctl | head -1; }
+pmd_cycles_clear() {
+    ovs-appctl -t "$(vswitchd_ctl)" dpif-netdev/pmd-stats-clear >/dev/null 2>&1
+}
 pmd_cycles_per_pkt() {
-    ovs-appctl dpif-netdev/pmd-stats-show 2>/dev/null | awk '
+    ovs-appctl -t "$(vswitchd_ctl)" dpif-netdev/pmd-stats-show 2>/dev/null \
+        | awk '
         /packets received:/ {p += $3}
         /^ *processing cycles:/ {c += $3}
         END {if (p > 0 && c > 0) printf "%.1f\n", c / p; else print "null"}'
