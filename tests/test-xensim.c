@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -771,9 +772,23 @@ static void
 check_reclaim(void)
 {
     struct channel c = { .is_child = false };
-    struct xensim_evtchn *handles[300], *e0;
+    enum { MAX_HANDLES = 8192 };
+    struct xensim_evtchn **handles, *e0;
+    struct rlimit r;
     size_t n = 0;
     uint32_t p;
+
+    /* Every handle is a socket: the table (4096 handles) must run out
+     * before the file descriptors do. */
+    CHECK_EQ(getrlimit(RLIMIT_NOFILE, &r), 0);
+    if (r.rlim_max < MAX_HANDLES + 64) {
+        printf("skipped: the hard limit on open files (%llu) is below %d\n",
+               (unsigned long long) r.rlim_max, MAX_HANDLES + 64);
+        exit(77);
+    }
+    r.rlim_cur = r.rlim_max;
+    CHECK_EQ(setrlimit(RLIMIT_NOFILE, &r), 0);
+    handles = xmalloc(MAX_HANDLES * sizeof *handles);
 
     CHECK_EQ(xensim_domain_create(dir, 3, 1), 0);
     channel_init(&c);
@@ -785,7 +800,7 @@ check_reclaim(void)
     int error;
     while (!(error = xensim_evtchn_open(dir, 3, &handles[n]))) {
         n++;
-        CHECK(n < ARRAY_SIZE(handles));
+        CHECK(n < MAX_HANDLES);
     }
     CHECK_EQ(error, EMFILE);
     CHECK(n >= 2);
@@ -801,6 +816,7 @@ check_reclaim(void)
         xensim_evtchn_close(handles[--n]);
     }
     xensim_evtchn_close(e0);
+    free(handles);
     CHECK_EQ(xensim_domain_destroy(dir, 3), 0);
 }
 
