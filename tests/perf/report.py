@@ -492,14 +492,24 @@ def main():
     styles = {"xvif": "o-", "xvif-pmd": "s-", "tap": "v--",
               "vhost-user": "D--", "copy-limit": "k:"}
     if any(k[2] == 1 for k in summary):
-        plot_one_way(plt, out, machine, summary, styles)
+        plot_rates(plt, os.path.join(out, "rate-vs-size.png"), summary,
+                   styles, {"copy-limit": " (2 copies/packet, 1 core)"},
+                   "Mpps at the sink (log scale)",
+                   "One-way forwarding, 1 queue, one OpenFlow rule\n%s, "
+                   "load %s" % (machine["cpu"], machine["loadavg_start"]))
     if both_summary:
-        plot_both_ways(plt, out, machine, both_summary, styles)
+        plot_rates(plt, os.path.join(out, "both-ways-vs-size.png"),
+                   both_summary, styles, {"vhost-user": " (closed loop)"},
+                   "Mpps at both sinks together (log scale)",
+                   "Both ways (1 -> 2 and 2 -> 1), 1 queue\n%s, load %s"
+                   % (machine["cpu"], machine["loadavg_start"]))
 
 
-def plot_one_way(plt, out, machine, summary, styles):
+def plot_rates(plt, path, summary, styles, notes, ylabel, title):
+    """Plots the 1-queue rate against frame size, with the min-max range,
+    of every port in 'summary' (a 'styles' key) into the PNG 'path'."""
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
-    for port in ("xvif", "xvif-pmd", "tap", "vhost-user", "copy-limit"):
+    for port in styles:
         pts = sorted((k[1], s) for k, s in summary.items()
                      if k[0] == port and k[2] == 1)
         if not pts:
@@ -509,44 +519,15 @@ def plot_one_way(plt, out, machine, summary, styles):
         lo = [p[1]["mpps"] - p[1]["mpps_min"] for p in pts]
         hi = [p[1]["mpps_max"] - p[1]["mpps"] for p in pts]
         ax.errorbar(xs, ys, yerr=[lo, hi], fmt=styles[port], capsize=3,
-                    label=port + (" (2 copies/packet, 1 core)"
-                                  if port == "copy-limit" else ""))
+                    label=port + notes.get(port, ""))
     ax.set_yscale("log")
     ax.set_xlabel("frame size (bytes)")
-    ax.set_ylabel("Mpps at the sink (log scale)")
-    ax.set_title("One-way forwarding, 1 queue, one OpenFlow rule\n%s, "
-                 "load %s" % (machine["cpu"], machine["loadavg_start"]),
-                 fontsize=9)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(os.path.join(out, "rate-vs-size.png"))
-    plt.close(fig)
-
-
-def plot_both_ways(plt, out, machine, both_summary, styles):
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
-    for port in ("xvif", "xvif-pmd", "tap", "vhost-user"):
-        pts = sorted((k[1], s) for k, s in both_summary.items()
-                     if k[0] == port and k[2] == 1)
-        if not pts:
-            continue
-        xs = [p[0] for p in pts]
-        ys = [p[1]["mpps"] for p in pts]
-        lo = [p[1]["mpps"] - p[1]["mpps_min"] for p in pts]
-        hi = [p[1]["mpps_max"] - p[1]["mpps"] for p in pts]
-        ax.errorbar(xs, ys, yerr=[lo, hi], fmt=styles[port], capsize=3,
-                    label=port + (" (closed loop)"
-                                  if port == "vhost-user" else ""))
-    ax.set_yscale("log")
-    ax.set_xlabel("frame size (bytes)")
-    ax.set_ylabel("Mpps at both sinks together (log scale)")
-    ax.set_title("Both ways (1 -> 2 and 2 -> 1), 1 queue\n%s, load %s"
-                 % (machine["cpu"], machine["loadavg_start"]), fontsize=9)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(os.path.join(out, "both-ways-vs-size.png"))
+    fig.savefig(path)
     plt.close(fig)
 
 
