@@ -718,9 +718,19 @@ static void
 nf_rx_refill(struct nf_queue *q, bool force)
 {
     RING_IDX prod = q->rx.req_prod_pvt;
-    unsigned int n_free = RING_SIZE(&q->rx) - (prod - q->rx.rsp_cons);
+    RING_IDX posted = prod - q->rx.rsp_cons;
+    unsigned int n_free;
     int notify;
 
+    if (posted > RING_SIZE(&q->rx)) {
+        /* Only the rx-prod-jump attack claims more buffers than the ring
+         * holds.  "Free" would wrap to 2^32 and the loop below would spin
+         * for seconds (minutes under a sanitizer) with the guest deaf to
+         * its control socket; a ring in that state is refilled only after
+         * a reconnect makes a new one. */
+        return;
+    }
+    n_free = RING_SIZE(&q->rx) - posted;
     if (!n_free || (!force && n_free < NF_RX_REFILL_BATCH)
         || hostile_rx_stall) {
         return;
