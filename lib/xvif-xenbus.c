@@ -334,7 +334,12 @@ xenbus_open(void)
     free(self);
 
     if (!xs_watch(xsh, vif_root, BE_TOKEN)) {
-        VLOG_WARN("%s: cannot watch (%s)", vif_root, ovs_strerror(errno));
+        /* Part of connecting: a xenstored that is going away (killed, or
+         * restarting) may still accept the connection and then drop it
+         * before the first request is answered. */
+        VLOG_WARN_RL(&rl, "cannot connect to xenstore (watching %s failed: "
+                     "%s): xvif ports stay down until it is reachable",
+                     vif_root, ovs_strerror(errno));
         xs_close(xsh);
         xsh = NULL;
         return false;
