@@ -36,6 +36,95 @@ jobs=$(nproc)
 
 log() { printf '== xvif-setup: %s\n' "$*" >&2; }
 
+# The check: every part records what it checked in the ledger
+# (tools/xvif-check-lib.sh); the summary at the end counts every part in one
+# closing line, "check: N passed, N failed, N skipped".
+check_parts() {
+    local rc=0 xen_out perf_out n t
+    set +e
+    log "make check (the autotest suite, on the simulated Xen)"
+    autotest_part autotest "$top" || rc=1
+
+    if [ -z "${XVIF_SKIP_REAL_XEN:-}" ]; then
+        log "tests/xen/run.sh (a real Xen 4.17 and Linux netfront, in QEMU)"
+        xen_out=$(mktemp /tmp/xvif-xen.XXXXXX)
+        tests/xen/run.sh 2>&1 | tee "$xen_out" || rc=1
+        n=$(grep -c '^PASS ' "$xen_out")
+        ledger PASS "$n" real-xen "checks"
+        grep '^FAIL ' "$xen_out" | while read -r _ t rest; do
+            ledger FAIL 1 real-xen "$t $rest"
+        done
+        if [ "$n" = 0 ] && ! grep -q '^FAIL ' "$xen_out"; then
+            # run.sh stopped before QEMU (images, packages): every check
+            # it would have run failed.
+            n=$(tests/xen/run.sh --list | wc -l)
+            ledger FAIL "$n" real-xen "did not run: $(grep -m 1 ERROR "$xen_out")"
+            rc=1
+        fi
+        rm -f "$xen_out"
+    else
+        log "XVIF_SKIP_REAL_XEN is set: the real-Xen check was not run"
+    fi
+
+    if [ -z "${XVIF_SKIP_ASAN:-}" ]; then
+        log "the autotest suite again under ASan + UBSan"
+        tools/xvif-asan-check.sh "$ovs" || rc=1
+    fi
+
+    if [ -z "${XVIF_SKIP_PERF:-}" ]; then
+        # The benchmark suite's short run: checks that every part works
+        # (the numbers of a CI machine are not judged).
+        log "tests/perf/run.sh --quick (the benchmark suite works)"
+        perf_out=$(mktemp -d /tmp/xvif-perf-quick.XXXXXX)
+        if tests/perf/run.sh --quick --no-dpdk --out "$perf_out" \
+           && grep -q '^| xvif-pmd | 64 | 1 |' "$perf_out/results.md" \
+           && grep -q '^| xvif | 64 | 1 |' "$perf_out/results.md"; then
+            ledger PASS 1 perf "the benchmark quick run"
+        else
+            ledger FAIL 1 perf "the benchmark quick run (output in $perf_out)"
+            rc=1
+        fi
+    fi
+
+    log "the libFuzzer targets (ASan + UBSan, bounded)"
+    for t in $(tests/fuzz/run.sh --list); do
+        if tests/fuzz/run.sh "${FUZZ_SECONDS:-15}" "$t"; then
+            ledger PASS 1 fuzz "fuzz-$t"
+        else
+            ledger FAIL 1 fuzz "fuzz-$t (see tests/fuzz/out/$t/)"
+            rc=1
+        fi
+    done
+
+    if [ -z "${XVIF_SKIP_DEB:-}" ]; then
+        log "tests/deb-smoke.sh (build, install and smoke-test the .deb)"
+        if bash tests/deb-smoke.sh; then
+            ledger PASS 1 deb "the package builds, installs, runs, purges"
+        else
+            ledger FAIL 1 deb "tests/deb-smoke.sh"
+            rc=1
+        fi
+    else
+        log "XVIF_SKIP_DEB is set: the Debian package was not checked"
+    fi
+    summary_done=yes
+    check_summary || rc=1
+    exit $rc
+}
+
+if [ "$action" = check ]; then
+    . "$top/tools/xvif-check-lib.sh"
+    export XVIF_LEDGER=$top/tests/check-ledger.txt
+    : > "$XVIF_LEDGER"
+    summary_done=no
+    # A step that stops the script (set -e) before the parts ran is a
+    # failure the closing line counts too.
+    trap 'if [ $summary_done = no ]; then
+              ledger FAIL 1 setup "install or build failed (see above)"
+              check_summary
+          fi' EXIT
+fi
+
 # 1. Packages.
 pkgs="gcc make autoconf automake libtool pkg-config python3 libssl-dev
       libcap-ng-dev libunbound-dev libxen-dev xenstore-utils
@@ -48,8 +137,8 @@ done
 if [ -n "$missing" ]; then
     log "installing:$missing"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    apt-get -o DPkg::Lock::Timeout=600 update -qq
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
 # 2. Open vSwitch.
@@ -75,43 +164,7 @@ case $action in
 build) ;;
 demo) exec tools/xvif-sandbox demo 3 ;;
 check)
-    log "make check (the autotest suite, on the simulated Xen)"
-    rc=0
-    make check TESTSUITEFLAGS="-j$jobs ${TESTSUITEFLAGS:-}" RECHECK=yes \
-        || rc=$?
-    if [ -z "${XVIF_SKIP_REAL_XEN:-}" ]; then
-        log "tests/xen/run.sh (a real Xen 4.17 and Linux netfront, in QEMU)"
-        tests/xen/run.sh || rc=$?
-    else
-        log "XVIF_SKIP_REAL_XEN is set: the real-Xen check was not run"
-    fi
-    if [ -z "${XVIF_SKIP_ASAN:-}" ]; then
-        log "the autotest suite again under ASan + UBSan"
-        tools/xvif-asan-check.sh "$ovs" || rc=$?
-    fi
-    if [ -z "${XVIF_SKIP_PERF:-}" ]; then
-        # The benchmark suite's short run: checks that every part works
-        # (the numbers of a CI machine are not judged).
-        log "tests/perf/run.sh --quick (the benchmark suite works)"
-        perf_out=$(mktemp -d /tmp/xvif-perf-quick.XXXXXX)
-        if tests/perf/run.sh --quick --no-dpdk --out "$perf_out" \
-           && grep -q '^| xvif-pmd | 64 | 1 |' "$perf_out/results.md" \
-           && grep -q '^| xvif | 64 | 1 |' "$perf_out/results.md"; then
-            log "benchmark quick run: PASS"
-        else
-            log "benchmark quick run: FAIL (output in $perf_out)"
-            rc=1
-        fi
-    fi
-    log "make fuzz (libFuzzer targets, ASan + UBSan, bounded)"
-    make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-15}" || rc=$?
-    if [ -z "${XVIF_SKIP_DEB:-}" ]; then
-        log "tests/deb-smoke.sh (build, install and smoke-test the .deb)"
-        bash tests/deb-smoke.sh || rc=$?
-    else
-        log "XVIF_SKIP_DEB is set: the Debian package was not checked"
-    fi
-    exit $rc
+    check_parts
     ;;
 *) echo "usage: $0 demo|check|build" >&2; exit 2 ;;
 esac

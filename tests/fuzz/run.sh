@@ -16,6 +16,7 @@
 # Builds the libFuzzer targets with clang (-fsanitize=fuzzer,address,
 # undefined) and runs each for a bounded time over its committed seed corpus.
 # Usage: tests/fuzz/run.sh [--build-only] [SECONDS] [TARGET...]
+#        tests/fuzz/run.sh --list      (the targets)
 # Environment: OVS_BUILDDIR, OVS_SRCDIR (default: from the configured
 # Makefile), CLANG (default clang), FUZZ_OUT (build and work directory,
 # default tests/fuzz/out).  "make fuzz" calls this with FUZZ_SECONDS.
@@ -24,6 +25,11 @@
 
 set -e
 top=$(cd "$(dirname "$0")/../.." && pwd)
+all_targets="tx rx xs ctrl"
+if test "$1" = --list; then
+    echo $all_targets
+    exit 0
+fi
 build_only=false
 if test "$1" = --build-only; then
     build_only=true
@@ -31,7 +37,7 @@ if test "$1" = --build-only; then
 fi
 secs=${1:-20}
 test $# -gt 0 && shift
-targets=${*:-"tx rx xs ctrl"}
+targets=${*:-$all_targets}
 
 mkvar () {
     sed -n "s/^$1 = //p" "$top/Makefile" | head -1
