@@ -85,8 +85,8 @@ fi
 
 step "build dependencies"
 if ! (cd "$src" && dpkg-checkbuilddeps) >/dev/null 2>&1; then
-    apt-get install -y -q --no-install-recommends debhelper >/dev/null
-    apt-get build-dep -y -q "$src" >/dev/null
+    apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends debhelper >/dev/null
+    apt-get -o DPkg::Lock::Timeout=600 build-dep -y -q "$src" >/dev/null
 fi
 
 step "dpkg-buildpackage -us -uc -b (log: $work/build.log)"
@@ -112,7 +112,7 @@ if [ ! -e "$policy_rc" ]; then
     chmod 755 "$policy_rc"
     own_policy=true
 fi
-apt-get install -y -q "$deb" >"$work/install.log" 2>&1 || {
+apt-get -o DPkg::Lock::Timeout=600 install -y -q "$deb" >"$work/install.log" 2>&1 || {
     tail -30 "$work/install.log" >&2
     die "apt-get install"
 }
@@ -171,7 +171,7 @@ if $keep; then
 fi
 
 step "apt-get purge xvif"
-apt-get purge -y -q xvif >"$work/remove.log" 2>&1 || {
+apt-get -o DPkg::Lock::Timeout=600 purge -y -q xvif >"$work/remove.log" 2>&1 || {
     tail -20 "$work/remove.log" >&2
     die "apt-get purge"
 }
