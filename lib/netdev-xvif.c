@@ -418,6 +418,7 @@ netdev_xvif_connect_request(struct netdev_xvif *dev,
                             const struct xvif_frontend *fe)
 {
     dev->fe = *fe;
+    dev->fe_seq++;
     dev->want_connected = true;
     free(dev->disabled_reason);
     dev->disabled_reason = NULL;
@@ -709,6 +710,7 @@ xvif_connect(struct netdev_xvif *dev)
 
     ovs_mutex_lock(&dev->mutex);
     dev->active = *fe;
+    dev->active_seq = dev->fe_seq;
     dev->ctrl = ctrl;
     dev->queues = queues;
     dev->n_queues = fe->n_queues;
@@ -744,7 +746,16 @@ netdev_xvif_reconfigure(struct netdev *netdev)
     struct netdev_xvif *dev = netdev_xvif_cast(netdev);
     int error = 0;
 
-    /* Any change means a new connection: tear down, then build up. */
+    /* OVS also reconfigures a port on its own initiative (a port added or
+     * removed, PMD threads coming or going, the port's XPS mode flipping):
+     * a connection that is still the one requested stays up, and the guest
+     * never notices. */
+    if (dev->connected && dev->want_connected && !dev->disabled_reason
+        && dev->active_seq == dev->fe_seq) {
+        goto out;
+    }
+
+    /* A new request means a new connection: tear down, then build up. */
     if (dev->connected) {
         xvif_disconnect(dev);
         xvif_xenbus_port_disconnected(dev);
@@ -756,6 +767,7 @@ netdev_xvif_reconfigure(struct netdev *netdev)
         }
         xvif_xenbus_port_connected(dev, error);
     }
+out:
     netdev->n_rxq = MAX(dev->n_queues, 1);
     netdev->n_txq = MAX(dev->n_queues, 1);
     return 0;

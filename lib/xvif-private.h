@@ -288,13 +288,16 @@ struct netdev_xvif {
     /* The backend (xenstore side), when the toolstack created one. */
     struct xvif_backend *be;
 
-    /* Connection requested by the xenbus code, applied in reconfigure. */
+    /* Connection requested by the xenbus code, applied in reconfigure.
+     * 'fe_seq' counts the requests. */
     bool want_connected;
     struct xvif_frontend fe;
+    uint64_t fe_seq;
 
-    /* Active connection. */
+    /* Active connection, made for request 'active_seq'. */
     bool connected;
     struct xvif_frontend active;
+    uint64_t active_seq;
     struct xvif_queue *queues;
     unsigned int n_queues;
 

@@ -38,7 +38,8 @@ TESTSUITE_AT = \
 	tests/xvif-restart.at \
 	tests/xvif-ctl.at \
 	tests/xvif-static-grants.at \
-	tests/xvif-toolstack.at
+	tests/xvif-toolstack.at \
+	tests/xvif-operations.at
 TESTSUITE = $(srcdir)/tests/testsuite
 TESTSUITE_DIR = $(abs_top_builddir)/tests/testsuite.dir
 DISTCLEANFILES += tests/atconfig tests/atlocal
