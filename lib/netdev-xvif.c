@@ -679,6 +679,7 @@ xvif_connect(struct netdev_xvif *dev)
         ovs_mutex_init(&q->rx_lock);
         atomic_init(&q->fatal, false);
         atomic_init(&q->rx_backlog_count, 0);
+        atomic_init(&q->rx_backlog_need, 0);
         atomic_init(&q->rx_stalled, false);
         q->tx_segs = xmalloc(XVIF_MAX_SEGS * sizeof *q->tx_segs);
         q->rx_segs = xmalloc(XVIF_MAX_SEGS * sizeof *q->rx_segs);

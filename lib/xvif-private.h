@@ -220,6 +220,8 @@ struct xvif_queue {
     unsigned int rx_backlog_head, rx_backlog_n;
     long long int rx_backlog_since;
     atomic_uint rx_backlog_count;   /* rx_backlog_n, for lock-free peeks. */
+    atomic_uint rx_backlog_need;    /* Slots the backlog's first packet
+                                     * needs, likewise. */
     /* RX stall detection, as Linux's netback's "Guest Rx stalled": when the
      * guest last ran out of buffers with packets waiting for it (0: it has
      * buffers), under 'rx_lock'; and whether the queue is stalled (the

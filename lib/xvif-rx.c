@@ -408,10 +408,25 @@ rx_deliver_all(struct xvif_queue *q, struct dp_packet **packets, size_t n)
     return done;
 }
 
+/* Publishes the backlog's size, and how many slots its first packet needs,
+ * for xvif_rx_backlog_ready(). */
 static void
 rx_backlog_set_count(struct xvif_queue *q)
     OVS_REQUIRES(q->rx_lock)
 {
+    unsigned int need = 0;
+
+    if (q->rx_backlog_n) {
+        const struct dp_packet *first = q->rx_backlog[q->rx_backlog_head];
+        uint16_t gso_size;
+        uint8_t gso_type;
+
+        rx_offload_flags(q, first, &gso_size, &gso_type);
+        /* A packet too big for the guest is dropped by the next delivery
+         * attempt, whatever the guest posted: one slot says "ready". */
+        need = MAX(rx_slots_needed(q, first), 1) + (gso_size != 0);
+    }
+    atomic_store_relaxed(&q->rx_backlog_need, need);
     atomic_store_relaxed(&q->rx_backlog_count, q->rx_backlog_n);
 }
 
@@ -560,14 +575,21 @@ xvif_rx_flush(struct xvif_queue *q)
 }
 
 /* Returns true if the backlog of 'q' has packets and the guest has posted
- * buffers for at least one of them (a reason not to sleep). */
+ * enough buffers for the first of them (a reason not to sleep).  Fewer is
+ * no reason: delivery would make no progress, and a guest that keeps one
+ * buffer posted would keep the polling thread spinning; rx_deliver() has
+ * asked for a notification when there are enough. */
 bool
 xvif_rx_backlog_ready(struct xvif_queue *q)
 {
-    unsigned int n;
+    unsigned int n, need;
 
     atomic_read_relaxed(&q->rx_backlog_count, &n);
-    return n && q->rx.sring->req_prod != q->rx.req_cons;
+    if (!n) {
+        return false;
+    }
+    atomic_read_relaxed(&q->rx_backlog_need, &need);
+    return q->rx.sring->req_prod - q->rx.req_cons >= need;
 }
 
 /* Frees the backlog of 'q'.  The caller holds 'q->rx_lock' or owns 'q'

@@ -1636,6 +1636,25 @@ hostile_attack(const char *name)
     } else if (!strcmp(name, "rx-stall")) {
         hostile_rx_stall = true;
         return NULL;
+    } else if (!strcmp(name, "rx-post-one")) {
+        /* While stalled: one RX buffer, fewer than a jumbo frame needs. */
+        RING_IDX prod = q->rx.req_prod_pvt;
+        unsigned int idx = prod & (NF_RX_RING_SIZE - 1);
+        netif_rx_request_t *req;
+
+        if (prod - q->rx.rsp_cons >= RING_SIZE(&q->rx)) {
+            return "the RX ring is full";
+        }
+        req = RING_GET_REQUEST(&q->rx, prod);
+        req->id = idx;
+        req->pad = 0;
+        req->gref = q->rx_gref[idx];
+        q->rx.req_prod_pvt = prod + 1;
+        xen_wmb();
+        q->rx.sring->req_prod = q->rx.req_prod_pvt;
+        xensim_evtchn_notify(evtchn, q->rx_port);
+        hostile_attacks_run++;
+        return NULL;
     } else if (!strcmp(name, "rx-resume")) {
         hostile_rx_stall = false;
         for (unsigned int i = 0; i < n_queues; i++) {
