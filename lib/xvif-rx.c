@@ -288,6 +288,11 @@ rx_deliver(struct xvif_queue *q, struct dp_packet **packets, size_t n)
             }
             rp = rx->sring->req_prod;
             xen_rmb();
+            if (RING_REQUEST_PROD_OVERFLOW(rx, rp)) {
+                /* The guest rewrote req_prod since the first read. */
+                xvif_tx_fatal(q, "impossible number of RX requests");
+                break;
+            }
             continue;
         }
 
