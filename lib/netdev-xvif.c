@@ -680,6 +680,7 @@ xvif_connect(struct netdev_xvif *dev)
         atomic_init(&q->fatal, false);
         atomic_init(&q->rx_backlog_count, 0);
         atomic_init(&q->rx_backlog_need, 0);
+        atomic_init(&q->rx_backlog_size, 0);
         atomic_init(&q->rx_stalled, false);
         q->tx_segs = xmalloc(XVIF_MAX_SEGS * sizeof *q->tx_segs);
         q->rx_segs = xmalloc(XVIF_MAX_SEGS * sizeof *q->rx_segs);

@@ -369,9 +369,12 @@ show_text(struct netdev_xvif *dev, struct ds *ds)
         struct ring_view rx = RING_VIEW(&q->rx);
         struct xvif_queue_stats qs;
         unsigned int backlog;
+        uint64_t backlog_bytes;
 
         atomic_read_relaxed(&CONST_CAST(struct xvif_queue *, q)
                             ->rx_backlog_count, &backlog);
+        atomic_read_relaxed(&CONST_CAST(struct xvif_queue *, q)
+                            ->rx_backlog_size, &backlog_bytes);
         queue_stats(q, &qs);
         ds_put_format(ds, "  queue %u:\n", i);
         put_ring_text(ds, "tx", &tx, "requests");
@@ -401,7 +404,8 @@ show_text(struct netdev_xvif *dev, struct ds *ds)
                       qs.gnt_copy_calls
                       ? (double) qs.gnt_copy_segs / qs.gnt_copy_calls : 0.0,
                       qs.gnt_copy_failures);
-        ds_put_format(ds, "    rx backlog: %u packets\n", backlog);
+        ds_put_format(ds, "    rx backlog: %u packets, %"PRIu64" bytes\n",
+                      backlog, backlog_bytes);
         ds_put_cstr(ds, "    counters:\n");
         put_counters_compact(ds, &qs, 6);
     }
@@ -536,9 +540,12 @@ queue_to_json(const struct netdev_xvif *dev, unsigned int i)
     struct json *evtchn = json_object_create();
     struct xvif_queue_stats qs;
     unsigned int backlog;
+    uint64_t backlog_bytes;
 
     atomic_read_relaxed(&CONST_CAST(struct xvif_queue *, q)->rx_backlog_count,
                         &backlog);
+    atomic_read_relaxed(&CONST_CAST(struct xvif_queue *, q)->rx_backlog_size,
+                        &backlog_bytes);
     queue_stats(q, &qs);
     json_object_put(json, "id", json_integer_create(i));
     json_object_put(json, "tx_ring", ring_to_json(&tx, "requests"));
@@ -562,6 +569,8 @@ queue_to_json(const struct netdev_xvif *dev, unsigned int i)
     json_object_put(evtchn, "kicks", json_integer_create(q->n_kicks));
     json_object_put(json, "event_channels", evtchn);
     json_object_put(json, "rx_backlog", json_integer_create(backlog));
+    json_object_put(json, "rx_backlog_bytes",
+                    json_integer_create(backlog_bytes));
     json_object_put(json, "stats", stats_to_json(&qs));
     return json;
 }

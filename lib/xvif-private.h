@@ -83,6 +83,10 @@ struct xvif_static_grants;
 
 /* Guest RX backlog: packets and how long they may wait for buffers. */
 #define XVIF_RX_BACKLOG 512
+/* ...and at most this many bytes, so that a guest that stops taking
+ * packets holds a bounded amount of the switch's memory whatever their
+ * size (8 queues of 64 KiB super-frames would otherwise hold 256 MiB). */
+#define XVIF_RX_BACKLOG_BYTES (2 * 1024 * 1024)
 #define XVIF_RX_STALL_MS 10000
 
 /* Segments of a GSO packet from the guest that did not fit in the batch
@@ -218,10 +222,12 @@ struct xvif_queue {
      * on a momentarily full ring.  Dropped after XVIF_RX_STALL_MS. */
     struct dp_packet *rx_backlog[XVIF_RX_BACKLOG];
     unsigned int rx_backlog_head, rx_backlog_n;
+    size_t rx_backlog_bytes;
     long long int rx_backlog_since;
     atomic_uint rx_backlog_count;   /* rx_backlog_n, for lock-free peeks. */
     atomic_uint rx_backlog_need;    /* Slots the backlog's first packet
                                      * needs, likewise. */
+    atomic_uint64_t rx_backlog_size;    /* rx_backlog_bytes, likewise. */
     /* RX stall detection, as Linux's netback's "Guest Rx stalled": when the
      * guest last ran out of buffers with packets waiting for it (0: it has
      * buffers), under 'rx_lock'; and whether the queue is stalled (the

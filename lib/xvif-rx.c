@@ -216,6 +216,7 @@ rx_check_stall(struct xvif_queue *q)
         q->rx_stats.tx_dropped += q->rx_backlog_n;
         xvif_rx_destroy_backlog(q);
         atomic_store_relaxed(&q->rx_backlog_count, 0);
+        atomic_store_relaxed(&q->rx_backlog_size, 0);
         netdev_change_seq_changed(&q->dev->up);
     }
 }
@@ -432,6 +433,7 @@ rx_backlog_set_count(struct xvif_queue *q)
         need = MAX(rx_slots_needed(q, first), 1) + (gso_size != 0);
     }
     atomic_store_relaxed(&q->rx_backlog_need, need);
+    atomic_store_relaxed(&q->rx_backlog_size, q->rx_backlog_bytes);
     atomic_store_relaxed(&q->rx_backlog_count, q->rx_backlog_n);
 }
 
@@ -447,12 +449,18 @@ rx_flush__(struct xvif_queue *q)
         struct dp_packet *run[RX_BURST];
         size_t n = 0, done;
 
+        size_t sizes[RX_BURST];
+
         for (unsigned int i = q->rx_backlog_head;
              n < MIN(q->rx_backlog_n, RX_BURST);
              i = (i + 1) % XVIF_RX_BACKLOG) {
+            sizes[n] = dp_packet_size(q->rx_backlog[i]);
             run[n++] = q->rx_backlog[i];
         }
         done = rx_deliver_all(q, run, n);
+        for (size_t i = 0; i < done; i++) {
+            q->rx_backlog_bytes -= sizes[i];
+        }
         q->rx_backlog_head = (q->rx_backlog_head + done) % XVIF_RX_BACKLOG;
         q->rx_backlog_n -= done;
         if (done) {
@@ -536,13 +544,17 @@ xvif_rx_send(struct xvif_queue *q, struct dp_packet_batch *batch)
         done = rx_deliver_all(q, packets, n);
     }
     for (; done < n; done++) {
-        if (q->rx_backlog_n < XVIF_RX_BACKLOG) {
+        size_t size = dp_packet_size(packets[done]);
+
+        if (q->rx_backlog_n < XVIF_RX_BACKLOG
+            && q->rx_backlog_bytes + size <= XVIF_RX_BACKLOG_BYTES) {
             if (!q->rx_backlog_n) {
                 q->rx_backlog_since = time_msec();
             }
             q->rx_backlog[(q->rx_backlog_head + q->rx_backlog_n)
                           % XVIF_RX_BACKLOG] = packets[done];
             q->rx_backlog_n++;
+            q->rx_backlog_bytes += size;
         } else {
             q->rx_stats.tx_no_buffer++;
             q->rx_stats.tx_dropped++;
@@ -609,4 +621,5 @@ xvif_rx_destroy_backlog(struct xvif_queue *q)
         q->rx_backlog_n--;
     }
     q->rx_backlog_head = 0;
+    q->rx_backlog_bytes = 0;
 }
