@@ -93,7 +93,42 @@ struct xvif_static_grants {
                                      * deferred unmaps are pending. */
     uint16_t domid;
     struct ovs_refcount refs;       /* The queue's, one per deferred unmap. */
+    atomic_uint n_pending;          /* Deferred unmaps not yet done: still
+                                     * mapped, so still counted. */
 };
+
+/* Static grants mapped in the whole process (deferred unmaps included).
+ * Every mapping is one of the kernel's memory areas, and once the process
+ * has vm.max_map_count of them every mmap() fails, xmalloc() of large
+ * blocks included: one guest must not be able to take the switch down for
+ * everyone.  At most xvif_static_grants_limit (by default half of
+ * vm.max_map_count, the other half left to the rest of ovs-vswitchd: ring
+ * mappings, threads' stacks, libraries, the allocator). */
+static atomic_uint64_t n_static_grants_total = ATOMIC_VAR_INIT(0);
+unsigned int xvif_static_grants_limit;
+
+static unsigned int
+static_grants_limit(void)
+{
+    static struct ovsthread_once once = OVSTHREAD_ONCE_INITIALIZER;
+
+    if (ovsthread_once_start(&once)) {
+        if (!xvif_static_grants_limit) {
+            unsigned int max_map_count = 65530;   /* Linux's default. */
+            FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+
+            if (f) {
+                if (fscanf(f, "%u", &max_map_count) != 1) {
+                    max_map_count = 65530;
+                }
+                fclose(f);
+            }
+            xvif_static_grants_limit = max_map_count / 2;
+        }
+        ovsthread_once_done(&once);
+    }
+    return xvif_static_grants_limit;
+}
 
 /* The control ring of one connection. */
 struct xvif_ctrl {
@@ -109,6 +144,7 @@ struct xvif_ctrl {
     uint64_t n_not_supported;
     uint64_t n_invalid;
     uint64_t n_added, n_deleted;    /* Static grants. */
+    uint64_t n_refused_limit;       /* ADDs beyond the process's limit. */
 };
 
 /* Static grants. */
@@ -128,6 +164,7 @@ xvif_static_grants_create(uint16_t domid)
     cmap_init(&sg->map);
     sg->domid = domid;
     ovs_refcount_init(&sg->refs);
+    atomic_init(&sg->n_pending, 0);
     return sg;
 }
 
@@ -145,6 +182,9 @@ static void
 static_grant_unmap(struct static_grant *g)
 {
     int error = xvif_gnt_unmap(g->sg->gnt, g->page);
+    uint64_t orig;
+
+    atomic_sub_relaxed(&n_static_grants_total, 1, &orig);
 
     if (error) {
         VLOG_WARN_RL(&rl, "domain %"PRIu16": cannot unmap static grant "
@@ -158,9 +198,11 @@ static void
 static_grant_unmap_deferred(struct static_grant *g)
 {
     struct xvif_static_grants *sg = g->sg;
+    unsigned int orig;
 
     static_grant_unmap(g);
     free(g);
+    atomic_sub_relaxed(&sg->n_pending, 1, &orig);
     static_grants_unref(sg);
 }
 
@@ -168,8 +210,11 @@ static_grant_unmap_deferred(struct static_grant *g)
 static void
 static_grant_remove(struct static_grant *g)
 {
+    unsigned int orig;
+
     cmap_remove(&g->sg->map, &g->node, hash_int(g->ref, 0));
     ovs_refcount_ref(&g->sg->refs);
+    atomic_add_relaxed(&g->sg->n_pending, 1, &orig);
     ovsrcu_postpone(static_grant_unmap_deferred, g);
 }
 
@@ -379,13 +424,26 @@ ctrl_add_grefs(struct netdev_xvif *dev, struct xvif_ctrl *c,
     const char *name = netdev_get_name(&dev->up);
     uint32_t i;
 
+    unsigned int pending;
+    uint64_t total;
+
+    atomic_read_relaxed(&sg->n_pending, &pending);
     if (!n || n > XVIF_GREF_TABLE_MAX
-        || cmap_count(&sg->map) + n > dev->max_static_grants) {
+        || cmap_count(&sg->map) + pending + n > dev->max_static_grants) {
         VLOG_WARN_RL(&rl, "%s: guest asked to map %"PRIu32" static grants "
-                     "with %"PRIuSIZE" already mapped (at most %u, and %"
-                     PRIuSIZE" per request)", name, n, cmap_count(&sg->map),
-                     dev->max_static_grants, XVIF_GREF_TABLE_MAX);
+                     "with %"PRIuSIZE" mapped and %u being unmapped (at most "
+                     "%u, and %"PRIuSIZE" per request)", name, n,
+                     cmap_count(&sg->map), pending, dev->max_static_grants,
+                     XVIF_GREF_TABLE_MAX);
         return XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER;
+    }
+    atomic_read_relaxed(&n_static_grants_total, &total);
+    if (total + n > static_grants_limit()) {
+        VLOG_WARN_RL(&rl, "%s: guest asked to map %"PRIu32" static grants, "
+                     "but all guests together have %"PRIu64" of the %u this "
+                     "process allows", name, n, total, static_grants_limit());
+        c->n_refused_limit++;
+        return XEN_NETIF_CTRL_STATUS_BUFFER_OVERFLOW;
     }
     if (!ctrl_copy_table(c, sg->domid, table_ref, table, n, false)) {
         VLOG_WARN_RL(&rl, "%s: cannot read the static grant table (grant "
@@ -431,6 +489,7 @@ ctrl_add_grefs(struct netdev_xvif *dev, struct xvif_ctrl *c,
             }
             return XEN_NETIF_CTRL_STATUS_INVALID_PARAMETER;
         }
+        atomic_add_relaxed(&n_static_grants_total, 1, &total);
         mapped[i] = g;
     }
     for (i = 0; i < n; i++) {
@@ -608,8 +667,9 @@ xvif_ctrl_format(const struct netdev_xvif *dev, struct ds *ds)
                   " invalid %"PRIu64"\n", c->n_requests, c->n_not_supported,
                   c->n_invalid);
     ds_put_format(ds, "    static grants: max %u per queue, added %"PRIu64
-                  " deleted %"PRIu64"\n", dev->max_static_grants, c->n_added,
-                  c->n_deleted);
+                  " deleted %"PRIu64" refused_limit %"PRIu64"\n",
+                  dev->max_static_grants, c->n_added, c->n_deleted,
+                  c->n_refused_limit);
 }
 
 struct json *
@@ -639,5 +699,7 @@ xvif_ctrl_to_json(const struct netdev_xvif *dev)
                     json_integer_create(c->n_added));
     json_object_put(json, "static_grants_deleted",
                     json_integer_create(c->n_deleted));
+    json_object_put(json, "static_grants_refused_limit",
+                    json_integer_create(c->n_refused_limit));
     return json;
 }

@@ -364,6 +364,7 @@ struct json *xvif_ctrl_to_json(const struct netdev_xvif *);
 struct xvif_static_grants *xvif_static_grants_create(uint16_t domid);
 void xvif_static_grants_destroy(struct xvif_static_grants *);
 unsigned int xvif_static_grants_count(const struct xvif_static_grants *);
+extern unsigned int xvif_static_grants_limit;
 unsigned int xvif_static_grants_copy(struct xvif_static_grants *,
                                      xengnttab_grant_copy_segment_t *,
                                      unsigned int n, bool *staged);

@@ -20,7 +20,8 @@
  * page (any entries) are served until the backend stops; then a burst of
  * copies goes through the static grants it got; then everything is torn
  * down.  Checked: no memory error (ASan/UBSan); every answer matches a
- * request (id, type); a queue never keeps more mappings than allowed; a
+ * request (id, type); a queue never keeps more mappings than allowed,
+ * counting those deleted and not yet unmapped; a
  * read-only mapping is never written; every page mapped is unmapped once,
  * after the teardown.
  *
@@ -29,7 +30,8 @@
  * 4.  Reference 2 is the ring.
  *
  * Input: u32 ring start index, u16 requests claimed (may exceed the ring),
- * u16 options:static-grants, u8 queues - 1 (1 or 2 queues), u16 table
+ * u16 options:static-grants, u8 queues - 1 (1 or 2 queues, bit 0) and the
+ * process-wide limit of static grants (bits 1-7; 0: the default), u16 table
  * length in bytes, the table page's bytes, then 16-byte requests written
  * from the start index on. */
 
@@ -232,7 +234,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t start = take(&p, &n, 4);
     uint32_t n_reqs = take(&p, &n, 2);
     uint32_t max = take(&p, &n, 2) % (XVIF_STATIC_GRANTS_MAX + 1);
-    unsigned int n_queues = 1 + (take(&p, &n, 1) & 1);
+    unsigned int queues_byte = take(&p, &n, 1);
+    unsigned int n_queues = 1 + (queues_byte & 1);
+    /* The process-wide limit, or 0 for the default (half of the machine's
+     * vm.max_map_count). */
+    unsigned int limit = queues_byte >> 1;
     size_t table_len = take(&p, &n, 2) % (XVIF_PAGE_SIZE + 1);
     struct netdev_xvif *dev = xzalloc(sizeof *dev);
     xen_netif_ctrl_sring_t *s;
@@ -240,6 +246,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     table_len = MIN(table_len, n);
     n_maps = n_unmaps = 0;
+    xvif_static_grants_limit = limit ? limit : 32765;
     memset(table_page, 0, sizeof table_page);
     memcpy(table_page, p, table_len);
     p += table_len;
@@ -295,6 +302,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (unsigned int i = 0; i < n_queues; i++) {
             ovs_assert(xvif_static_grants_count(dev->queues[i].sg) <= max);
         }
+        /* Mappings deleted but not yet unmapped (after a grace period)
+         * count too: ADD/DEL churn must not map more than allowed. */
+        ovs_assert(n_maps - n_unmaps <= max * n_queues);
+        ovs_assert(n_maps - n_unmaps <= xvif_static_grants_limit);
 
         /* A burst through whatever got mapped: every table entry once,
          * both ways. */
