@@ -176,8 +176,12 @@ rtt() {
 }
 
 # ---------------------------------------------------------------- switches
+# start_switch CFG KEEP: starts the switch of CFG.  KEEP=yes: the guests
+# (and their ports in the database) stay from the previous configuration of
+# the same backend: xvif re-attaches to connected guests, netback's vif
+# devices become ports of the new datapath.
 start_switch() {
-    local cfg=$1 bin=$OUR_VSWITCHD dp=netdev tso=false t0
+    local cfg=$1 keep=$2 bin=$OUR_VSWITCHD dp=netdev tso=false t0 p type
     case $cfg in
         c|e) tso=true ;;
     esac
@@ -197,25 +201,39 @@ start_switch() {
         timeout 20 modprobe openvswitch \
             || { note "modprobe openvswitch failed"; return 1; }
     fi
-    vsctl --no-wait --if-exists del-br br0
+    if [ $keep = yes ]; then
+        vsctl --no-wait set bridge br0 datapath_type=$dp
+        type=xvif
+        [ $cfg = b ] && type=xvif-pmd
+        for p in $(vsctl --no-wait list-ports br0); do
+            case $cfg in
+                a|b|c) vsctl --no-wait set Interface $p type=$type ;;
+            esac
+        done
+    else
+        vsctl --no-wait --if-exists del-br br0
+    fi
     vsctl --no-wait set Open_vSwitch . other_config:userspace-tso-enable=$tso
     t0=$(now)
     $bin unix:$OVS_RUNDIR/db.sock --pidfile --detach \
         --log-file=$OVS_LOGDIR/ovs-vswitchd-$cfg.log -vconsole:off \
         -vfile:info || { note "ovs-vswitchd $bin failed"; return 1; }
-    vsctl add-br br0 -- set bridge br0 datapath_type=$dp
-    wait_for 20 test -e /sys/class/net/br0
+    [ $keep = yes ] || vsctl add-br br0 -- set bridge br0 datapath_type=$dp
+    wait_for 30 test -e /sys/class/net/br0
     ip addr add $DOM0_IP/24 dev br0
     ip link set br0 up
-    note "switch up: $bin dp=$dp tso=$tso ($t0 -> $(now))"
+    note "switch up: $bin dp=$dp tso=$tso keep=$keep ($t0 -> $(now))"
 }
 
+# stop_switch [cleanup]: stops ovs-vswitchd; "cleanup" also removes the
+# datapath (the ports stay in the database).
 stop_switch() {
     local p
     p=$(vswitchd_pid)
-    timeout 20 ovs-appctl -t ovs-vswitchd exit --cleanup > /dev/null 2>&1
-    [ -n "$p" ] && wait_for 20 test ! -e /proc/$p
-    [ -n "$p" ] && [ -e /proc/$p ] && kill -9 $p
+    [ -n "$p" ] || return 0
+    timeout 20 ovs-appctl -t ovs-vswitchd exit ${1:+--cleanup} > /dev/null 2>&1
+    wait_for 20 test ! -e /proc/$p
+    [ -e /proc/$p ] && kill -9 $p
     timeout 10 ovs-dpctl del-dp ovs-system > /dev/null 2>&1
     timeout 20 modprobe -r openvswitch 2>/dev/null
     ip link del br0 2>/dev/null
@@ -240,25 +258,31 @@ guests_up() {
     for n in 1 2; do
         rm -f $CON/guest-domu$n.log
         mkcfg domu$n 00:16:3e:00:00:0$n 10.99.0.$((n + 1)) $script
+        mark "xl create domu$n ($script)"
         timeout 300 xl create /root/domu$n.cfg > $OUT/xl-create-$CFG-$n.log 2>&1 \
             || { note "xl create domu$n failed"; return 1; }
     done
     for n in 1 2; do
         wait_for 300 console_has domu$n 'DOMU-MARK.*agent listening' \
             || { note "domu$n: no agent"; return 1; }
+        mark "domu$n agent up"
+        agent 10.99.0.$((n + 1)) "/usr/bin/iperf3 -s -D; echo started" > /dev/null
     done
+    traffic_ready
+}
+
+# traffic_ready: both guests answer and a first transfer (ARP, flow set-up,
+# not measured) went through.
+traffic_ready() {
     wait_for 120 ping -c 1 -W 1 $IP1 > /dev/null \
         || { note "no ping to domu1"; return 1; }
     wait_for 120 ping -c 1 -W 1 $IP2 > /dev/null \
         || { note "no ping to domu2"; return 1; }
-    for n in 1 2; do
-        agent 10.99.0.$((n + 1)) "/usr/bin/iperf3 -s -D; echo started" > /dev/null
-    done
-    # The first connection is slow (ARP, flow setup): not measured.
-    wait_for 60 test "$(agent $IP1 \
+    wait_for 90 test "$(agent $IP1 \
         "timeout 30 /usr/bin/iperf3 -c $IP2 -n 65536 > /dev/null 2>&1 && echo ok")" \
         = ok || { note "warm-up g2g transfer failed"; return 1; }
     timeout 30 iperf3 -c $IP1 -n 65536 > /dev/null 2>&1
+    mark "traffic ready"
     return 0
 }
 
@@ -336,15 +360,33 @@ timeout 20 ovs-vsctl --no-wait init
 echo 0 > /proc/sys/kernel/kptr_restrict
 echo -1 > /proc/sys/kernel/perf_event_paranoid
 
+# Guests are created once per backend and kept across its configurations
+# (a, b, c: ovs-vswitchd restarted under connected xvif guests; d, e:
+# netback's vif devices moved to the other datapath).
+GUESTS=none
 for CFG in $CONFIGS; do
     case $CFG in
-        a|c) script=vif-xvif ;;
-        b) script=vif-xvif-pmd ;;
-        d|e) script=vif-openvswitch ;;
+        a|c) script=vif-xvif; want=xvif ;;
+        b) script=vif-xvif-pmd; want=xvif ;;
+        d|e) script=vif-openvswitch; want=netback ;;
         *) note "unknown configuration"; continue ;;
     esac
     mark "config $CFG start"
-    if start_switch $CFG && guests_up $script; then
+    ok=no
+    if [ $GUESTS = $want ]; then
+        stop_switch $([ $want = netback ] && echo cleanup)
+        start_switch $CFG yes && traffic_ready && ok=yes
+    else
+        guests_down
+        for n in 1 2; do
+            cp $CON/guest-domu$n.log $OUT/console-$GUESTS-$CFG-domu$n.log \
+                2>/dev/null
+        done
+        stop_switch cleanup
+        GUESTS=none
+        start_switch $CFG no && guests_up $script && ok=yes && GUESTS=$want
+    fi
+    if [ $ok = yes ]; then
         note "ports: $(vsctl list-ports br0 | tr '\n' ' ')" \
              "types: $(vsctl --columns=type --bare list Interface | tr '\n' ' ')"
         for run in $(seq 1 $RUNS); do
@@ -383,15 +425,14 @@ for CFG in $CONFIGS; do
     else
         note "configuration failed"
     fi
-    cp $CON/guest-domu*.log $OUT/ 2>/dev/null
-    for n in 1 2; do
-        [ -f $OUT/guest-domu$n.log ] && mv $OUT/guest-domu$n.log $OUT/console-$CFG-domu$n.log
-    done
-    guests_down
-    stop_switch
     cp $OVS_LOGDIR/ovs-vswitchd-$CFG.log $OUT/ 2>/dev/null
     mark "config $CFG done"
 done
+guests_down
+for n in 1 2; do
+    cp $CON/guest-domu$n.log $OUT/console-$GUESTS-domu$n.log 2>/dev/null
+done
+stop_switch cleanup
 cp /var/log/xen/xen-hotplug.log $OUT/ 2>/dev/null
 mark "dom0-test finished: bench"
 exit 0
