@@ -246,7 +246,7 @@ name = "$1"
 type = "pv"
 kernel = "/root/vmlinuz"
 ramdisk = "/root/domu.cpio.gz"
-extra = "console=hvc0 xvif.ip=$3/24 xvif.peer=$DOM0_IP"
+extra = "console=hvc0 xvif.ip=$3/24 xvif.peer=$DOM0_IP xvif.blob=0"
 memory = 160
 vcpus = 1
 vif = [ 'mac=$2,bridge=br0,script=$4' ]
@@ -310,7 +310,7 @@ diag() {
     timeout 10 ovs-appctl xvif/show > $d/xvif-show-before.txt 2>&1
     schedstat > $d/schedstat-before.txt
     timeout 10 ovs-appctl coverage/show > $d/coverage-before.txt 2>&1
-    LOADTAG=_diag tcp g2g 2097152 1
+    LOADTAG=_diag tcp g2g 1048576 1
     timeout 10 ovs-appctl xvif/show > $d/xvif-show-after.txt 2>&1
     schedstat > $d/schedstat-after.txt
     timeout 10 ovs-appctl coverage/show > $d/coverage-after.txt 2>&1
@@ -320,7 +320,7 @@ diag() {
         timeout 200 strace -c -f -p $p -o $d/strace-c.txt &
         s0=$!
         sleep 1
-        LOADTAG=_strace tcp g2g 2097152 1
+        LOADTAG=_strace tcp g2g 1048576 1
         kill -INT $s0 2>/dev/null
         wait $s0
     fi
@@ -330,7 +330,7 @@ diag() {
             > $d/perf-record.log 2>&1 &
         s0=$!
         sleep 2
-        LOADTAG=_perf tcp g2g 2097152 1
+        LOADTAG=_perf tcp g2g 1048576 1
         kill -INT $s0 2>/dev/null
         wait $s0
         timeout 120 perf report -i $d/perf.data --stdio --no-children \
