@@ -81,18 +81,28 @@ def summarize(rows):
         s["load0"] = med(num(r.get("load0")) for r in rs)
         s["loadhost"] = med(num(r.get("loadhost")) for r in rs)
         if test.startswith("tcp"):
-            s["kBps"] = med(num(r.get("kBps")) for r in rs)
+            s["kBps"] = med(num(r.get("kBps")) for r in rs
+                            if not r.get("fail"))
             s["kBps_all"] = [num(r.get("kBps")) for r in rs]
-            s["secs"] = med(num(r.get("secs")) for r in rs)
+            s["rx_kBps"] = med(num(r.get("rx_kBps")) for r in rs)
             mb = int(size) / 1e6
-            s["cpu_ms_per_MB"] = med(num(r.get("busy")) * JIFFY_MS / mb
-                                     for r in rs if num(r.get("busy")))
+            s["failed"] = sum(1 for r in rs if r.get("fail"))
+            s["elapsed"] = med(num(r.get("elapsed")) for r in rs)
+            # dom0 CPU as Xen accounts it (xl list): /proc/stat inside a
+            # PV dom0 misses most of it.
+            s["cpu_ms_per_MB"] = med(num(r.get("cpu0")) * 1000 / mb
+                                     for r in rs if num(r.get("cpu0"))
+                                     and not r.get("fail"))
+            s["procstat_ms_per_MB"] = med(num(r.get("busy")) * JIFFY_MS / mb
+                                          for r in rs if num(r.get("busy"))
+                                          and not r.get("fail"))
             s["softirq_ms_per_MB"] = med(num(r.get("sirq")) * JIFFY_MS / mb
                                          for r in rs
                                          if num(r.get("sirq")) is not None)
             s["vswitchd_ms_per_MB"] = med(num(r.get("vsw")) * JIFFY_MS / mb
                                           for r in rs
-                                          if num(r.get("vsw")) is not None)
+                                          if num(r.get("vsw")) is not None
+                                          and not r.get("fail"))
             s["port_pkts"] = med(num(r.get("pkts")) for r in rs)
             s["domu_cpu_s"] = med((num(r.get("cpu1")) or 0)
                                   + (num(r.get("cpu2")) or 0) for r in rs)
@@ -108,8 +118,8 @@ def summarize(rows):
                         else None
                     secs = num(r.get("secs"))
                 pps = p / secs if p and secs else None
-                busy = num(r.get("busy"))
-                pk.append((pps, busy * JIFFY_MS * 1000 / p
+                busy = num(r.get("cpu0"))
+                pk.append((pps, busy * 1e6 / p
                            if p and busy else None))
             s["pps"] = med(x[0] for x in pk)
             s["cpu_us_per_pkt"] = med(x[1] for x in pk)
@@ -149,9 +159,12 @@ def main():
           "```", machine.strip(), "```", "",
           "Medians of the runs; ratio = configuration / d (netback + OVS "
           "kernel datapath) in the same boot.  TCP throughput in KB/s "
-          "(iperf3 receiver); dom0 CPU = dom0 busy time (all its CPUs) "
-          "per MB moved or per packet; load = host load average "
-          "(median over the runs).", ""]
+          "(size / time of the iperf3 run, connection set-up included; "
+          "failed = runs over the time limit, left out of the medians); "
+          "dom0 CPU = dom0's CPU time as Xen accounts it (xl list, all its "
+          "vCPUs) per MB moved or per packet; vswitchd = ovs-vswitchd's "
+          "utime+stime; domU CPU = both guests' CPU seconds per transfer; "
+          "load = host load average (median over the runs).", ""]
     for d in sorted(glob.glob(os.path.join(outdir, "vcpus-*"))):
         label = os.path.basename(d)
         path = os.path.join(d, "bench.txt")
@@ -178,24 +191,23 @@ def main():
         md += [f"## dom0 {label.replace('-', ' = ')} ({boot['qemu_rc']})", ""]
         md += ["### TCP", "",
                "| test | size | config | KB/s | ratio vs d | dom0 CPU ms/MB "
-               "| ratio | softirq ms/MB | vswitchd ms/MB | domU CPU s "
-               "| port pkts | n | host load |",
-               "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+               "| ratio | vswitchd ms/MB | domU CPU s | port pkts "
+               "| n (failed) | host load |",
+               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for e in boot["results"]:
             if not e["test"].startswith("tcp"):
                 continue
             md.append("| {} | {} | {} {} | {} | {} | {} | {} | {} | {} | {} "
-                      "| {} | {} | {} |".format(
+                      "| {} ({}) | {} |".format(
                           e["test"][4:], size_label(e["size"]),
                           e["cfg"], e["config"],
                           fmt(e["kBps"]),
                           fmt(e.get("ratio_kBps_vs_d"), 2),
                           fmt(e["cpu_ms_per_MB"]),
                           fmt(e.get("ratio_cpu_ms_per_MB_vs_d"), 2),
-                          fmt(e["softirq_ms_per_MB"]),
                           fmt(e["vswitchd_ms_per_MB"]),
                           fmt(e["domu_cpu_s"], 1), fmt(e["port_pkts"]),
-                          e["n"], fmt(e["loadhost"], 1)))
+                          e["n"], e["failed"], fmt(e["loadhost"], 1)))
         md += ["", "### small packets and latency", "",
                "| test | config | pkt/s | ratio vs d | dom0 CPU us/pkt "
                "| ratio | RTT ms | ratio | n | host load |",
