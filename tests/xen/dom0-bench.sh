@@ -103,7 +103,11 @@ delta() {
     echo "$1 $2" | awk '{
         printf "wall=%.2f busy=%d sirq=%d vsw=%d pkts=%d bytes=%d", \
             $10 - $1, $11 - $2, $12 - $3, $13 - $4, $14 - $5, $15 - $6
-        printf " cpu0=%.2f cpu1=%.2f cpu2=%.2f", $16 - $7, $17 - $8, $18 - $9
+        if ($7 > 0 && $16 > 0) {
+            printf " cpu0=%.2f cpu1=%.2f cpu2=%.2f", $16 - $7, $17 - $8, $18 - $9
+        } else {
+            printf " cpu0=- cpu1=- cpu2=-"      # xl list timed out
+        }
     }'
 }
 
@@ -403,6 +407,10 @@ for CFG in $CONFIGS; do
     if [ $ok = yes ]; then
         note "ports: $(vsctl list-ports br0 | tr '\n' ' ')" \
              "types: $(vsctl --columns=type --bare list Interface | tr '\n' ' ')"
+        # The diagnosis first: it matters more than a third run.
+        case " $DIAG " in
+            *" $CFG "*) diag ;;
+        esac
         for run in $(seq 1 $RUNS); do
             # Guest -> guest at every size, dom0 <-> guest at the first.
             for size in $SIZES; do
@@ -431,9 +439,6 @@ for CFG in $CONFIGS; do
             kill $pids 2>/dev/null
             wait $pids 2>/dev/null
         fi
-        case " $DIAG " in
-            *" $CFG "*) diag ;;
-        esac
         timeout 10 ovs-appctl dpif/show > $OUT/dpif-$CFG.txt 2>&1
         note "long-poll warnings=$(grep -c 'Unreasonably long' $OVS_LOGDIR/ovs-vswitchd-$CFG.log)" \
              "quiesce-waits=$(grep -c 'waiting for main to quiesce' $OVS_LOGDIR/ovs-vswitchd-$CFG.log)"
