@@ -84,6 +84,10 @@ def summarize(rows):
             s["kBps"] = med(num(r.get("kBps")) for r in rs
                             if not r.get("fail"))
             s["kBps_all"] = [num(r.get("kBps")) for r in rs]
+            s["runs"] = " ".join(
+                "{}@{}".format("fail" if r.get("fail") else
+                               "%.0f" % (num(r.get("kBps")) or 0),
+                               r.get("loadhost", "-")) for r in rs)
             s["rx_kBps"] = med(num(r.get("rx_kBps")) for r in rs)
             mb = int(size) / 1e6
             s["failed"] = sum(1 for r in rs if r.get("fail"))
@@ -192,13 +196,13 @@ def main():
         md += ["### TCP", "",
                "| test | size | config | KB/s | ratio vs d | dom0 CPU ms/MB "
                "| ratio | vswitchd ms/MB | domU CPU s | port pkts "
-               "| n (failed) | host load |",
-               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+               "| n (failed) | host load | each run: KB/s@host load |",
+               "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for e in boot["results"]:
             if not e["test"].startswith("tcp"):
                 continue
             md.append("| {} | {} | {} {} | {} | {} | {} | {} | {} | {} | {} "
-                      "| {} ({}) | {} |".format(
+                      "| {} ({}) | {} | {} |".format(
                           e["test"][4:], size_label(e["size"]),
                           e["cfg"], e["config"],
                           fmt(e["kBps"]),
@@ -207,7 +211,8 @@ def main():
                           fmt(e.get("ratio_cpu_ms_per_MB_vs_d"), 2),
                           fmt(e["vswitchd_ms_per_MB"]),
                           fmt(e["domu_cpu_s"], 1), fmt(e["port_pkts"]),
-                          e["n"], e["failed"], fmt(e["loadhost"], 1)))
+                          e["n"], e["failed"], fmt(e["loadhost"], 1),
+                          e["runs"]))
         md += ["", "### small packets and latency", "",
                "| test | config | pkt/s | ratio vs d | dom0 CPU us/pkt "
                "| ratio | RTT ms | ratio | n | host load |",
