@@ -15,6 +15,7 @@
 DOC_SOURCE = \
 	Documentation/topics/design.rst \
 	Documentation/topics/xensim.rst \
+	Documentation/topics/xen-performance.rst \
 	Documentation/ref/xvif.7.rst \
 	Documentation/ref/vif-xvif.8.rst \
 	Documentation/ref/xvif-ctl.8.rst \

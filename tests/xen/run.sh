@@ -123,27 +123,8 @@ elapsed() { echo "$(date +%s.%N) - $T0" | bc; }
 step() { printf '== [%6.1fs] %s\n' "$(elapsed)" "$*"; }
 
 # ---------------------------------------------------------------- host tools
-# Packages installed into the dom0 rootfs.  Part of the cache key.
-DOM0_PKGS="xen-utils-4.17 xenstore-utils openvswitch-switch iproute2 kmod"
-DOM0_PKGS="$DOM0_PKGS procps netcat-openbsd tcpdump"
-HOST_PKGS="qemu-system-x86 busybox-static cpio debootstrap bc perl"
-
-step "host packages"
-need=""
-for p in $HOST_PKGS; do
-    dpkg -s "$p" > /dev/null 2>&1 || need="$need $p"
-done
-if [ -n "$need" ]; then
-    echo "installing:$need"
-    timeout 300 apt-get -o DPkg::Lock::Timeout=600 update -qq \
-        || die "apt-get update failed; cannot install$need"
-    DEBIAN_FRONTEND=noninteractive timeout 900 apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
-        --no-install-recommends $need \
-        || die "apt-get install$need failed"
-fi
-for t in qemu-system-x86_64 busybox cpio debootstrap bc perl; do
-    command -v $t > /dev/null || die "$t missing after install"
-done
+. "$HERE/lib-images.sh"
+images_host_tools
 
 # ---------------------------------------------------------------- binaries
 if [ $MODE = project ]; then
@@ -162,105 +143,7 @@ fi
 
 mkdir -p "$CACHE"
 cd "$CACHE"
-MIRROR=${MIRROR:-$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources \
-                   2>/dev/null | head -n 1)}
-[ -n "$MIRROR" ] || MIRROR=$(awk '$1=="deb"{print $2; exit}' \
-                              /etc/apt/sources.list 2>/dev/null)
-[ -n "$MIRROR" ] || die "no Debian mirror found in apt sources (set MIRROR=)"
-
-# ---------------------------------------------------------------- Xen + kernel
-KPKG=${KPKG:-$(apt-cache depends linux-image-amd64 2>/dev/null \
-               | awk '/Depends: linux-image-[0-9]/{print $2; exit}')}
-[ -n "$KPKG" ] || die "cannot resolve linux-image-amd64 (apt-get update?)"
-KV=${KPKG#linux-image-}
-PKGDIR=$CACHE/pkgs-$KV
-step "kernel $KPKG + xen-hypervisor-4.17-amd64"
-if [ ! -e "$PKGDIR/.done" ]; then
-    rm -rf "$PKGDIR"
-    mkdir -p "$PKGDIR/x"
-    (cd "$PKGDIR" && timeout 600 apt-get download "$KPKG" \
-        xen-hypervisor-4.17-amd64) || die "apt-get download failed"
-    for d in "$PKGDIR"/*.deb; do
-        dpkg-deb -x "$d" "$PKGDIR/x"
-    done
-    touch "$PKGDIR/.done"
-fi
-KERNEL=$PKGDIR/x/boot/vmlinuz-$KV
-KMOD=$PKGDIR/x/lib/modules/$KV
-XENGZ=$(ls "$PKGDIR"/x/boot/xen-4.17*-amd64.gz 2>/dev/null | head -n 1)
-[ -f "$KERNEL" ] && [ -n "$XENGZ" ] || die "kernel or Xen missing in $PKGDIR"
-
-# ---------------------------------------------------------------- dom0 rootfs
-ROOTKEY=$(echo "bookworm $DOM0_PKGS" | md5sum | cut -c1-8)
-ROOTFS=$CACHE/rootfs-$ROOTKEY
-step "dom0 rootfs $ROOTFS"
-if [ ! -e "$ROOTFS/.done" ]; then
-    rm -rf "$ROOTFS"
-    timeout 1200 debootstrap --variant=minbase \
-        --include="$(echo "$DOM0_PKGS" | tr ' ' ',')" \
-        bookworm "$ROOTFS" "$MIRROR" > "$CACHE/debootstrap.log" 2>&1 \
-        || { tail -n 20 "$CACHE/debootstrap.log"; \
-             die "debootstrap failed (log: $CACHE/debootstrap.log)"; }
-    touch "$ROOTFS/.done"
-fi
-
-# ---------------------------------------------------------------- images
-DOM0_MODS="drivers/xen/xen-evtchn drivers/xen/xen-gntdev
-  drivers/xen/xen-gntalloc drivers/xen/xen-privcmd drivers/xen/xenfs/xenfs
-  drivers/net/tun drivers/virtio/virtio_ring drivers/virtio/virtio
-  drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci_modern_dev
-  drivers/virtio/virtio_pci net/9p/9pnet net/9p/9pnet_virtio fs/netfs/netfs
-  fs/fscache/fscache fs/9p/9p"
-IMG_VERSION=2     # bump when the image recipe below changes
-IMGKEY=$( (echo "$IMG_VERSION $ROOTKEY $KV $DOM0_MODS"; cat "$HERE/dom0-init" \
-           "$HERE/domu-init" /bin/busybox) | md5sum | cut -c1-8)
-IMG=$CACHE/img-$IMGKEY
-[ $REBUILD = yes ] && rm -rf "$CACHE"/img-*
-step "images $IMG"
-if [ ! -e "$IMG/.done" ]; then
-    rm -rf "$CACHE"/img-* "$CACHE/stage" "$CACHE/domu-root"
-    mkdir -p "$IMG"
-    # domU: static busybox + Linux's own xen-netfront.
-    R=$CACHE/domu-root
-    mkdir -p "$R"/{bin,proc,sys,dev,etc,tmp}
-    cp /bin/busybox "$R/bin/busybox"
-    for a in $(/bin/busybox --list); do
-        [ "$a" = busybox ] || ln -sf busybox "$R/bin/$a"
-    done
-    cp "$KMOD/kernel/drivers/net/xen-netfront.ko" "$R/"
-    install -m 755 "$HERE/domu-init" "$R/init"
-    (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1) > "$IMG/domu.cpio.gz"
-    rm -rf "$R"
-    # dom0: the rootfs, trimmed, without xen-netback; uncompressed cpio (gzip
-    # would cost seconds of TCG time at every boot).
-    S=$CACHE/stage
-    cp -a "$ROOTFS" "$S"
-    rm -rf "$S"/var/cache/apt/archives/*.deb "$S"/var/lib/apt/lists/* \
-        "$S"/usr/share/doc "$S"/usr/share/locale "$S"/usr/share/man \
-        "$S"/usr/share/info "$S"/usr/share/i18n \
-        "$S"/usr/lib/x86_64-linux-gnu/gconv "$S"/usr/lib/python3* \
-        "$S"/usr/lib/udev/hwdb.bin "$S"/usr/lib/udev/hwdb.d
-    for m in $DOM0_MODS; do
-        mkdir -p "$S/lib/modules/$KV/kernel/$(dirname $m)"
-        cp "$KMOD/kernel/$m.ko" "$S/lib/modules/$KV/kernel/$m.ko"
-    done
-    cp "$KMOD"/modules.builtin "$KMOD"/modules.builtin.modinfo \
-        "$KMOD"/modules.order "$S/lib/modules/$KV/"
-    chroot "$S" depmod -a "$KV"
-    mkdir -p "$S/etc/modprobe.d"
-    printf 'blacklist xen-netback\ninstall xen-netback /bin/false\n' \
-        > "$S/etc/modprobe.d/xvif-no-netback.conf"
-    cp /bin/busybox "$S/bin/busybox"
-    cp "$KERNEL" "$S/root/vmlinuz"
-    cp "$IMG/domu.cpio.gz" "$S/root/"
-    install -m 755 "$HERE/dom0-init" "$S/init"
-    (cd "$S" && find . | cpio -o -H newc --quiet) > "$IMG/dom0.cpio"
-    rm -rf "$S"
-    zcat "$XENGZ" > "$IMG/xen"
-    cp "$KERNEL" "$IMG/vmlinuz"
-    touch "$IMG/.done"
-fi
-ls -la "$IMG"
+images_build
 
 # ---------------------------------------------------------------- share
 # One share per run, so that two runs on one cache do not mix their files.
@@ -331,22 +214,10 @@ watchdog() {
         fi
     done
 }
-exec 3>&1
 : > "$LOGS/qemu.log"
 watchdog &
-set +e
-timeout --kill-after=10 "$QEMU_TIMEOUT" qemu-system-x86_64 -accel tcg \
-    -cpu qemu64,+svm -m 3072 -smp 1 -nographic -no-reboot -monitor none \
-    -virtfs local,path="$SHARE",mount_tag=host0,security_model=none,id=host0 \
-    -kernel "$IMG/xen" \
-    -append "console=com1 com1=115200,8n1 dom0_mem=1024M,max:1024M loglvl=all guest_loglvl=all" \
-    -initrd "$IMG/vmlinuz console=hvc0,$IMG/dom0.cpio" < /dev/null 2>&1 \
-  | perl -MTime::HiRes=time -ne \
-      'BEGIN{$|=1;$t0=time} printf("[%7.2f] %s", time-$t0, $_);
-       if (/^(RESULT|MARK)/) { s/\r//g; print STDERR "  dom0: $_"; }' \
-      > "$LOGS/qemu.log" 2>&3
-qrc=${PIPESTATUS[0]}
-set -e
+qrc=0
+images_boot "$QEMU_TIMEOUT" 1 "$LOGS/qemu.log" || qrc=$?
 sleep 0.5
 step "QEMU exited (rc $qrc)"
 cp -r "$SHARE/out/." "$LOGS/" 2>/dev/null || true
