@@ -105,6 +105,7 @@ struct xvif_static_grants {
  * vm.max_map_count, the other half left to the rest of ovs-vswitchd: ring
  * mappings, threads' stacks, libraries, the allocator). */
 static atomic_uint64_t n_static_grants_total = ATOMIC_VAR_INIT(0);
+#define MAX_MAP_COUNT_FILE "/proc/sys/vm/max_map_count"
 unsigned int xvif_static_grants_limit;
 
 static unsigned int
@@ -115,7 +116,7 @@ static_grants_limit(void)
     if (ovsthread_once_start(&once)) {
         if (!xvif_static_grants_limit) {
             unsigned int max_map_count = 65530;   /* Linux's default. */
-            FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+            FILE *f = fopen(MAX_MAP_COUNT_FILE, "r");
 
             if (f) {
                 if (fscanf(f, "%u", &max_map_count) != 1) {
