@@ -193,6 +193,29 @@ rx_unstall(struct xvif_queue *q)
     }
 }
 
+/* Publishes the backlog's size, and how many slots its first packet needs,
+ * for xvif_rx_backlog_ready(). */
+static void
+rx_backlog_set_count(struct xvif_queue *q)
+    OVS_REQUIRES(q->rx_lock)
+{
+    unsigned int need = 0;
+
+    if (q->rx_backlog_n) {
+        const struct dp_packet *first = q->rx_backlog[q->rx_backlog_head];
+        uint16_t gso_size;
+        uint8_t gso_type;
+
+        rx_offload_flags(q, first, &gso_size, &gso_type);
+        /* A packet too big for the guest is dropped by the next delivery
+         * attempt, whatever the guest posted: one slot says "ready". */
+        need = MAX(rx_slots_needed(q, first), 1) + (gso_size != 0);
+    }
+    atomic_store_relaxed(&q->rx_backlog_need, need);
+    atomic_store_relaxed(&q->rx_backlog_size, q->rx_backlog_bytes);
+    atomic_store_relaxed(&q->rx_backlog_count, q->rx_backlog_n);
+}
+
 /* Marks 'q' stalled if the guest has had no buffers for too long. */
 static void
 rx_check_stall(struct xvif_queue *q)
@@ -215,8 +238,7 @@ rx_check_stall(struct xvif_queue *q)
         q->rx_stats.tx_no_buffer += q->rx_backlog_n;
         q->rx_stats.tx_dropped += q->rx_backlog_n;
         xvif_rx_destroy_backlog(q);
-        atomic_store_relaxed(&q->rx_backlog_count, 0);
-        atomic_store_relaxed(&q->rx_backlog_size, 0);
+        rx_backlog_set_count(q);
         netdev_change_seq_changed(&q->dev->up);
     }
 }
@@ -414,28 +436,6 @@ rx_deliver_all(struct xvif_queue *q, struct dp_packet **packets, size_t n)
     return done;
 }
 
-/* Publishes the backlog's size, and how many slots its first packet needs,
- * for xvif_rx_backlog_ready(). */
-static void
-rx_backlog_set_count(struct xvif_queue *q)
-    OVS_REQUIRES(q->rx_lock)
-{
-    unsigned int need = 0;
-
-    if (q->rx_backlog_n) {
-        const struct dp_packet *first = q->rx_backlog[q->rx_backlog_head];
-        uint16_t gso_size;
-        uint8_t gso_type;
-
-        rx_offload_flags(q, first, &gso_size, &gso_type);
-        /* A packet too big for the guest is dropped by the next delivery
-         * attempt, whatever the guest posted: one slot says "ready". */
-        need = MAX(rx_slots_needed(q, first), 1) + (gso_size != 0);
-    }
-    atomic_store_relaxed(&q->rx_backlog_need, need);
-    atomic_store_relaxed(&q->rx_backlog_size, q->rx_backlog_bytes);
-    atomic_store_relaxed(&q->rx_backlog_count, q->rx_backlog_n);
-}
 
 /* Delivers what the backlog holds, as far as the guest has buffers, and
  * drops it all if the guest has posted nothing for too long. */
