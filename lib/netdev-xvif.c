@@ -47,6 +47,7 @@
 #include "timeval.h"
 #include "userspace-tso.h"
 #include "util.h"
+#include "xvif-idle.h"
 #include "xvif-private.h"
 #include "xvif-xenbus.h"
 
@@ -67,6 +68,7 @@ struct xvif_list_node {
 
 struct netdev_rxq_xvif {
     struct netdev_rxq up;
+    struct xvif_idle_rxq idle;  /* Its polling thread's. */
 };
 
 /* Ingress policing.
@@ -203,6 +205,7 @@ netdev_xvif_run(const struct netdev_class *netdev_class OVS_UNUSED)
 {
     struct xvif_list_node *n;
     static bool ran;
+    bool idle_changed;
 
     /* Both classes share one run; let the first do the work. */
     if (netdev_class == &netdev_xvif_pmd_class && ran) {
@@ -210,9 +213,14 @@ netdev_xvif_run(const struct netdev_class *netdev_class OVS_UNUSED)
     }
     ran = true;
     xvif_xenbus_run();
+    idle_changed = xvif_idle_run();
 
     ovs_mutex_lock(&xvif_list_mutex);
     LIST_FOR_EACH (n, node, &xvif_list) {
+        if (idle_changed && is_event_driven(n->dev)) {
+            /* Its status shows how it waits. */
+            netdev_change_seq_changed(&n->dev->up);
+        }
         xvif_check_fatal(n->dev);
         xvif_ctrl_run(n->dev);
     }
@@ -874,64 +882,36 @@ rxq_queue(const struct netdev_rxq *rxq)
 }
 
 static int
-netdev_xvif_rxq_recv(struct netdev_rxq *rxq, struct dp_packet_batch *batch,
+netdev_xvif_rxq_recv(struct netdev_rxq *rxq_, struct dp_packet_batch *batch,
                      int *qfill)
 {
-    struct xvif_queue *q = rxq_queue(rxq);
+    struct netdev_rxq_xvif *rxq = CONTAINER_OF(rxq_, struct netdev_rxq_xvif,
+                                               up);
+    struct xvif_queue *q = rxq_queue(rxq_);
+    bool event_driven;
     int error;
 
-    if (!q) {
+    /* Event-driven queues ask the guest for notifications (and their
+     * thread may sleep) unless another PMD port shares the threads. */
+    event_driven = (is_event_driven(netdev_xvif_cast(rxq_->netdev))
+                    && xvif_idle_allowed());
+    if (xvif_idle_before_poll(&rxq->idle, q, event_driven) || !q) {
         return EAGAIN;
     }
     xvif_rx_flush(q);
-    error = xvif_tx_recv(q, batch, is_event_driven(q->dev));
+    error = xvif_tx_recv(q, batch, event_driven);
     if (!error) {
         xvif_police(q, batch);
         if (dp_packet_batch_is_empty(batch)) {
             error = EAGAIN;
         }
     }
-    if (!error) {
-        q->recv_work = true;
-    }
+    xvif_idle_after_poll(q, !error || q->tx_more
+                            || xvif_rx_backlog_ready(q));
     if (qfill) {
         *qfill = q->tx_more ? -ENOTSUP : 0;
     }
     return error;
-}
-
-/* Consumes the notifications delivered to 'q' (they only wake us), then
- * waits for the next one unless work is already waiting. */
-static void
-netdev_xvif_rxq_wait(struct netdev_rxq *rxq)
-{
-    struct xvif_queue *q = rxq_queue(rxq);
-    bool fatal, woken = false;
-    uint32_t port;
-
-    if (!q) {
-        return;
-    }
-    while (!xvif_evtchn_pending(q->xce, &port)) {
-        q->tx_stats.notify_received++;
-        woken = true;
-        xvif_evtchn_unmask(q->xce, port);
-    }
-    atomic_read_relaxed(&q->fatal, &fatal);
-    if (fatal) {
-        return;
-    }
-    if (q->tx_more || RING_HAS_UNCONSUMED_REQUESTS(&q->tx)
-        || xvif_rx_backlog_ready(q)) {
-        poll_immediate_wake();
-    } else {
-        /* Notified, yet the last poll found no packets and none wait. */
-        if (woken && !q->recv_work) {
-            q->tx_stats.wakeups_no_work++;
-        }
-        poll_fd_wait(xvif_evtchn_fd(q->xce), POLLIN);
-    }
-    q->recv_work = false;
 }
 
 static bool
@@ -1099,6 +1079,13 @@ netdev_xvif_get_status(const struct netdev *netdev, struct smap *smap)
     }
     xvif_xenbus_get_status(dev, smap);
     smap_add(smap, "mode", is_event_driven(dev) ? "event" : "pmd");
+    if (is_event_driven(dev)) {
+        struct ds idle = DS_EMPTY_INITIALIZER;
+
+        xvif_idle_format(&idle, false);
+        smap_add(smap, "idle", ds_cstr(&idle));
+        ds_destroy(&idle);
+    }
 
     ovs_mutex_lock(&dev->mutex);
     smap_add(smap, "status", dev->connected ? "connected" : "disconnected");
@@ -1210,8 +1197,7 @@ netdev_xvif_get_status(const struct netdev *netdev, struct smap *smap)
 
 static const struct netdev_class netdev_xvif_class = {
     .type = "xvif",
-    .is_pmd = false,
-    .rxq_wait = netdev_xvif_rxq_wait,
+    .is_pmd = true,
     NETDEV_XVIF_CLASS_COMMON,
 };
 

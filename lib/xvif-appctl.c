@@ -48,6 +48,7 @@
 #include "ovs-thread.h"
 #include "unixctl.h"
 #include "util.h"
+#include "xvif-idle.h"
 #include "xvif-private.h"
 #include "xvif-xenbus.h"
 
@@ -435,6 +436,10 @@ unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
     }
     if (!n) {
         ds_put_cstr(&ds, "no xvif ports\n");
+    } else {
+        ds_put_cstr(&ds, "type=xvif threads when idle: ");
+        xvif_idle_format(&ds, true);
+        ds_put_char(&ds, '\n');
     }
     close_ports(ports, n);
     unixctl_command_reply(conn, ds_cstr(&ds));

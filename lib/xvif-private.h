@@ -260,9 +260,11 @@ struct xvif_queue {
     struct xvif_queue_stats tx_stats OVS_ALIGNED_VAR(CACHE_LINE_SIZE);
     struct xvif_queue_stats rx_stats OVS_ALIGNED_VAR(CACHE_LINE_SIZE);
 
-    /* The polling thread's: whether rxq_recv() found work since the last
-     * rxq_wait(), for 'wakeups_no_work'. */
+    /* The polling thread's (xvif-idle.c): whether a poll found work since
+     * notifications were last read, for 'wakeups_no_work'; and the thread
+     * whose epoll set holds the queue's event channel. */
     bool recv_work;
+    uint64_t idle_thread;
 
     /* Main thread only, under the device's 'mutex' (xvif-appctl.c): the
      * counters' values at the last reset-stats, and notifications sent by

@@ -18,7 +18,7 @@
 # switch, creates the same two PV domUs, runs the same transfers and writes one
 # "BENCH k=v ..." line per measurement to /mnt/host/out/bench.txt; the host
 # turns them into tables.  Configurations:
-#   a  xvif, type=xvif (event-driven, the main thread polls it)
+#   a  xvif, type=xvif (event-driven: PMD threads that sleep when idle)
 #   b  xvif, type=xvif-pmd (busy-polled by a PMD thread)
 #   c  xvif, other_config:userspace-tso-enable=true
 #   d  xen-netback + Debian's ovs-vswitchd, kernel datapath, vif-openvswitch
