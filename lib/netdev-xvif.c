@@ -888,7 +888,7 @@ netdev_xvif_rxq_recv(struct netdev_rxq *rxq_, struct dp_packet_batch *batch,
     struct netdev_rxq_xvif *rxq = CONTAINER_OF(rxq_, struct netdev_rxq_xvif,
                                                up);
     struct xvif_queue *q = rxq_queue(rxq_);
-    bool event_driven;
+    bool event_driven, rx_progress;
     int error;
 
     /* Event-driven queues ask the guest for notifications (and their
@@ -898,7 +898,7 @@ netdev_xvif_rxq_recv(struct netdev_rxq *rxq_, struct dp_packet_batch *batch,
     if (xvif_idle_before_poll(&rxq->idle, q, event_driven) || !q) {
         return EAGAIN;
     }
-    xvif_rx_flush(q);
+    rx_progress = xvif_rx_flush(q);
     error = xvif_tx_recv(q, batch, event_driven);
     if (!error) {
         xvif_police(q, batch);
@@ -906,7 +906,7 @@ netdev_xvif_rxq_recv(struct netdev_rxq *rxq_, struct dp_packet_batch *batch,
             error = EAGAIN;
         }
     }
-    xvif_idle_after_poll(q, !error || q->tx_more
+    xvif_idle_after_poll(q, !error || rx_progress || q->tx_more
                             || xvif_rx_backlog_ready(q));
     if (qfill) {
         *qfill = q->tx_more ? -ENOTSUP : 0;

@@ -61,6 +61,7 @@
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovs-rcu.h"
+#include "timeval.h"
 #include "util.h"
 #include "xvif-private.h"
 
@@ -70,9 +71,10 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
 #define XVIF_CTRL_RING_SIZE __CONST_RING_SIZE(xen_netif_ctrl, XVIF_PAGE_SIZE)
 
-/* Requests served per call of xvif_ctrl_run(): a guest that floods its
- * control ring gets a share of the main thread, not all of it. */
-#define XVIF_CTRL_BUDGET 16
+/* Work done per call of xvif_ctrl_run(), in requests plus grants mapped or
+ * unmapped: a guest that floods its control ring gets a share of the main
+ * thread, not all of it.  One full ADD or DEL table always fits. */
+#define XVIF_CTRL_BUDGET 512
 
 /* Entries in one ADD/DEL table: the table is one page. */
 #define XVIF_GREF_TABLE_MAX (XVIF_PAGE_SIZE / sizeof(struct xen_netif_gref))
@@ -140,7 +142,15 @@ struct xvif_ctrl {
     struct xvif_gnt *gnt;           /* Maps the ring, copies the tables. */
     struct xvif_evtchn *xce;
 
+    /* Notification storms: notifications in a row with no request, and
+     * the port left masked until 'unmask_at' because of them. */
+    unsigned int spurious;
+    bool masked;
+    long long int unmask_at;
+
     /* Statistics. */
+    uint64_t n_deferred;            /* Calls that ran out of budget. */
+    uint64_t n_throttled;           /* Notifications left masked. */
     uint64_t n_requests;
     uint64_t n_not_supported;
     uint64_t n_invalid;
@@ -592,13 +602,49 @@ ctrl_serve(struct netdev_xvif *dev, struct xvif_ctrl *c,
     rsp->data = data;
 }
 
+/* The work of serving 'req', against XVIF_CTRL_BUDGET. */
+static unsigned int
+ctrl_cost(const struct xen_netif_ctrl_request *req)
+{
+    bool table = (req->type == XEN_NETIF_CTRL_TYPE_ADD_GREF_MAPPING
+                  || req->type == XEN_NETIF_CTRL_TYPE_DEL_GREF_MAPPING);
+
+    return 1 + (table ? MIN(req->data[2], XVIF_GREF_TABLE_MAX) : 0);
+}
+
+/* Reads the control ring's pending notifications, leaving the port masked
+ * if they keep coming with no request (see XVIF_SPURIOUS_LIMIT). */
+static void
+ctrl_drain(struct xvif_ctrl *c)
+{
+    uint32_t port;
+
+    if (c->masked && time_msec() >= c->unmask_at) {
+        c->masked = false;
+        xvif_evtchn_unmask(c->xce, c->port);
+    }
+    while (!xvif_evtchn_pending(c->xce, &port)) {
+        if (RING_HAS_UNCONSUMED_REQUESTS(&c->ring)) {
+            c->spurious = 0;
+        } else {
+            c->spurious++;
+        }
+        if (c->spurious < XVIF_SPURIOUS_LIMIT) {
+            xvif_evtchn_unmask(c->xce, port);
+        } else {
+            c->masked = true;
+            c->unmask_at = time_msec() + xvif_backoff_ms(c->spurious);
+            c->n_throttled++;
+        }
+    }
+}
+
 /* Serves the control ring of 'dev', if any.  Main thread. */
 void
 xvif_ctrl_run(struct netdev_xvif *dev)
 {
     struct xvif_ctrl *c = dev->ctrl;
     unsigned int budget = XVIF_CTRL_BUDGET;
-    uint32_t port;
     RING_IDX rp;
     bool notify;
     int more;
@@ -606,9 +652,7 @@ xvif_ctrl_run(struct netdev_xvif *dev)
     if (!c || dev->disabled_reason) {
         return;
     }
-    while (!xvif_evtchn_pending(c->xce, &port)) {
-        xvif_evtchn_unmask(c->xce, port);
-    }
+    ctrl_drain(c);
 
     do {
         rp = c->ring.sring->req_prod;
@@ -627,7 +671,12 @@ xvif_ctrl_run(struct netdev_xvif *dev)
             rsp = RING_GET_RESPONSE(&c->ring, c->ring.rsp_prod_pvt);
             ctrl_serve(dev, c, &req, rsp);
             c->ring.rsp_prod_pvt++;
-            budget--;
+            budget -= MIN(budget, ctrl_cost(&req));
+            c->spurious = 0;
+            if (c->masked) {
+                c->masked = false;
+                xvif_evtchn_unmask(c->xce, c->port);
+            }
         }
         RING_PUSH_RESPONSES_AND_CHECK_NOTIFY(&c->ring, notify);
         if (notify) {
@@ -635,6 +684,7 @@ xvif_ctrl_run(struct netdev_xvif *dev)
         }
         if (!budget) {
             /* More next time round the main loop. */
+            c->n_deferred++;
             poll_immediate_wake();
             return;
         }
@@ -645,8 +695,14 @@ xvif_ctrl_run(struct netdev_xvif *dev)
 void
 xvif_ctrl_wait(struct netdev_xvif *dev)
 {
-    if (dev->ctrl && !dev->disabled_reason) {
-        poll_fd_wait(xvif_evtchn_fd(dev->ctrl->xce), POLLIN);
+    const struct xvif_ctrl *c = dev->ctrl;
+
+    if (c && !dev->disabled_reason) {
+        if (c->masked) {
+            poll_timer_wait_until(c->unmask_at);
+        } else {
+            poll_fd_wait(xvif_evtchn_fd(c->xce), POLLIN);
+        }
     }
 }
 
@@ -665,8 +721,9 @@ xvif_ctrl_format(const struct netdev_xvif *dev, struct ds *ds)
                   c->ring.sring->req_prod, c->ring.req_cons,
                   c->ring.sring->rsp_prod, c->port, c->guest_port);
     ds_put_format(ds, "    requests %"PRIu64" not_supported %"PRIu64
-                  " invalid %"PRIu64"\n", c->n_requests, c->n_not_supported,
-                  c->n_invalid);
+                  " invalid %"PRIu64" deferred %"PRIu64" throttled %"PRIu64
+                  "\n", c->n_requests, c->n_not_supported, c->n_invalid,
+                  c->n_deferred, c->n_throttled);
     ds_put_format(ds, "    static grants: max %u per queue, added %"PRIu64
                   " deleted %"PRIu64" refused_limit %"PRIu64"\n",
                   dev->max_static_grants, c->n_added, c->n_deleted,
@@ -694,6 +751,8 @@ xvif_ctrl_to_json(const struct netdev_xvif *dev)
     json_object_put(json, "not_supported",
                     json_integer_create(c->n_not_supported));
     json_object_put(json, "invalid", json_integer_create(c->n_invalid));
+    json_object_put(json, "deferred", json_integer_create(c->n_deferred));
+    json_object_put(json, "throttled", json_integer_create(c->n_throttled));
     json_object_put(json, "max_static_grants",
                     json_integer_create(dev->max_static_grants));
     json_object_put(json, "static_grants_added",

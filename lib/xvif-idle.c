@@ -39,6 +39,16 @@
  * every queue's pending notifications as they poll it (the round the wait
  * interrupted, and the following full one).
  *
+ * Notification storms (the XSA-332 class): a guest that notifies without
+ * making requests would wake the thread as often as it likes.  As Linux
+ * delays the EOI of an event channel that keeps firing spuriously, a queue
+ * whose last XVIF_SPURIOUS_LIMIT notifications brought no work leaves the
+ * port masked for a while (1 ms, doubling with each further spurious one up
+ * to XVIF_BACKOFF_MAX_MS; counter notify_throttled).  The queue is still
+ * polled at every round and at every wait's end (at most XVIF_IDLE_MAX_MS
+ * apart), so the guest loses at most that much latency and nothing else;
+ * one notification that brings work ends the back-off.
+ *
  * The thread never touches a queue outside that queue's own poll, so it
  * keeps no pointer across a reload of its rxqs; a queue's descriptor leaves
  * every epoll set by itself when the queue closes it.
@@ -95,6 +105,7 @@ struct idle_thread {
     bool busy;                  /* Some rxq of the round had work, or is
                                  * busy-polled. */
     unsigned int drain_rounds;  /* Rounds that still read notifications. */
+    bool woke;                  /* This round follows a wait. */
 };
 
 static atomic_uint64_t next_id = ATOMIC_VAR_INIT(1);
@@ -173,6 +184,42 @@ idle_register(struct idle_thread *t, struct xvif_queue *q)
     return true;
 }
 
+/* Unmasks 'port' of 'q' or, if 'q' is storming, leaves it masked. */
+static void
+queue_unmask(struct xvif_queue *q, uint32_t port)
+{
+    if (q->spurious < XVIF_SPURIOUS_LIMIT) {
+        xvif_evtchn_unmask(q->xce, port);
+        return;
+    }
+    q->unmask_at = time_msec() + xvif_backoff_ms(q->spurious);
+    if (port == q->tx_port) {
+        q->tx_port_masked = true;
+    }
+    if (port == q->rx_port) {
+        q->rx_port_masked = true;
+    }
+    q->tx_stats.notify_throttled++;
+}
+
+/* Unmasks the ports of 'q' that a storm left masked, if it is time or if
+ * 'now' is true. */
+static void
+queue_unthrottle(struct xvif_queue *q, bool now)
+{
+    if (!now && time_msec() < q->unmask_at) {
+        return;
+    }
+    if (q->tx_port_masked) {
+        q->tx_port_masked = false;
+        xvif_evtchn_unmask(q->xce, q->tx_port);
+    }
+    if (q->rx_port_masked) {
+        q->rx_port_masked = false;
+        xvif_evtchn_unmask(q->xce, q->rx_port);
+    }
+}
+
 /* Reads and unmasks 'q''s pending notifications. */
 static void
 queue_drain(struct xvif_queue *q)
@@ -180,10 +227,19 @@ queue_drain(struct xvif_queue *q)
     bool notified = false;
     uint32_t port;
 
+    if (q->recv_work) {
+        q->spurious = 0;
+        if (q->tx_port_masked || q->rx_port_masked) {
+            queue_unthrottle(q, true);
+        }
+    }
     while (!xvif_evtchn_pending(q->xce, &port)) {
         q->tx_stats.notify_received++;
+        if (!q->recv_work) {
+            q->spurious++;
+        }
         notified = true;
-        xvif_evtchn_unmask(q->xce, port);
+        queue_unmask(q, port);
     }
     if (notified && !q->recv_work) {
         /* Notified, yet no poll since the last drain found work. */
@@ -202,6 +258,7 @@ idle_sleep(struct idle_thread *t)
     COVERAGE_INC(xvif_idle_sleep);
     atomic_add_relaxed(&n_sleeps, 1, &(uint64_t) {0});
     retval = epoll_wait(t->epfd, &ev, 1, XVIF_IDLE_MAX_MS);
+    t->woke = true;
     if (!retval) {
         COVERAGE_INC(xvif_idle_timeout);
         atomic_add_relaxed(&n_timeouts, 1, &(uint64_t) {0});
@@ -236,6 +293,9 @@ xvif_idle_before_poll(struct xvif_idle_rxq *rxq, struct xvif_queue *q,
         atomic_add_relaxed(&next_round, 1, &t->round);
         /* After a sleep the next round polls every queue first. */
         t->busy = slept;
+        if (!slept) {
+            t->woke = false;
+        }
     }
     rxq->round = t->round;
 
@@ -249,6 +309,9 @@ xvif_idle_before_poll(struct xvif_idle_rxq *rxq, struct xvif_queue *q,
             queue_drain(q);
         } else if (t->drain_rounds) {
             queue_drain(q);
+        }
+        if (t->woke && (q->tx_port_masked || q->rx_port_masked)) {
+            queue_unthrottle(q, false);
         }
     }
     return slept;

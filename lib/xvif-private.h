@@ -120,6 +120,7 @@ struct xvif_static_grants;
     XVIF_COUNTER(notify_sent)                                           \
     XVIF_COUNTER(notify_received)                                       \
     XVIF_COUNTER(wakeups_no_work)                                       \
+    XVIF_COUNTER(notify_throttled)                                      \
     XVIF_COUNTER(gnt_copy_calls)                                        \
     XVIF_COUNTER(gnt_copy_segs)                                         \
     XVIF_COUNTER(gnt_copy_failures)                                     \
@@ -131,6 +132,23 @@ struct xvif_static_grants;
     XVIF_COUNTER(gntst_bad_copy_arg)                                    \
     XVIF_COUNTER(gntst_permission_denied)                               \
     XVIF_COUNTER(gntst_other)
+
+/* Notification storms (the XSA-332 class): after XVIF_SPURIOUS_LIMIT
+ * notifications in a row that brought no work, an event channel stays masked
+ * for xvif_backoff_ms() (1 ms, doubling with each further one up to
+ * XVIF_BACKOFF_MAX_MS), as Linux delays the EOI of a spurious event.  Used
+ * for the queues' channels (xvif-idle.c) and the control ring's
+ * (xvif-ctrl.c). */
+#define XVIF_SPURIOUS_LIMIT 16
+#define XVIF_BACKOFF_MAX_MS 128
+
+static inline long long int
+xvif_backoff_ms(unsigned int spurious)
+{
+    unsigned int excess = spurious - XVIF_SPURIOUS_LIMIT;
+
+    return excess >= 7 ? XVIF_BACKOFF_MAX_MS : 1LL << excess;
+}
 
 struct xvif_queue_stats {
 #define XVIF_COUNTER(NAME) uint64_t NAME;
@@ -265,6 +283,11 @@ struct xvif_queue {
      * whose epoll set holds the queue's event channel. */
     bool recv_work;
     uint64_t idle_thread;
+    /* Notifications in a row that brought no work, and the ports left
+     * masked because of them until 'unmask_at' (xvif-idle.c). */
+    unsigned int spurious;
+    bool tx_port_masked, rx_port_masked;
+    long long int unmask_at;
 
     /* Main thread only, under the device's 'mutex' (xvif-appctl.c): the
      * counters' values at the last reset-stats, and notifications sent by
@@ -381,7 +404,7 @@ void xvif_tx_fatal(struct xvif_queue *, const char *reason);
 
 /* xvif-rx.c: OVS -> guest RX. */
 void xvif_rx_send(struct xvif_queue *, struct dp_packet_batch *);
-void xvif_rx_flush(struct xvif_queue *);
+bool xvif_rx_flush(struct xvif_queue *);
 bool xvif_rx_backlog_ready(struct xvif_queue *);
 void xvif_rx_destroy_backlog(struct xvif_queue *);
 bool xvif_rx_stalled(const struct netdev_xvif *);

@@ -568,11 +568,13 @@ xvif_rx_send(struct xvif_queue *q, struct dp_packet_batch *batch)
 }
 
 /* Called by the queue's polling thread: delivers the backlog if there is
- * one and nobody else is sending right now. */
-void
+ * one and nobody else is sending right now.  Returns true if it made
+ * progress (the guest had posted buffers for it). */
+bool
 xvif_rx_flush(struct xvif_queue *q)
 {
-    unsigned int n;
+    unsigned int n, left = 0;
+    bool progress = false;
     bool stalled;
 
     atomic_read_relaxed(&q->rx_stalled, &stalled);
@@ -581,6 +583,7 @@ xvif_rx_flush(struct xvif_queue *q)
         /* The guest posted buffers: it is back. */
         if (q->rx.sring->req_prod != q->rx.req_cons) {
             rx_unstall(q);
+            progress = true;
         }
         ovs_mutex_unlock(&q->rx_lock);
     }
@@ -588,7 +591,10 @@ xvif_rx_flush(struct xvif_queue *q)
     if (n && !ovs_mutex_trylock(&q->rx_lock)) {
         rx_flush__(q);
         ovs_mutex_unlock(&q->rx_lock);
+        atomic_read_relaxed(&q->rx_backlog_count, &left);
+        progress |= left < n;
     }
+    return progress;
 }
 
 /* Returns true if the backlog of 'q' has packets and the guest has posted

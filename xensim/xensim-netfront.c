@@ -1619,18 +1619,36 @@ hostile_attack(const char *name)
         id = hostile_take_id(q);
         hostile_req(q, q->tx_gref[id], 0, 0, id, 60);
         hostile_req(q, q->tx_gref[id], 0, 0, id, 60);
-    } else if (!strcmp(name, "storm")) {
-        /* Notifications as fast as we can, for 2 seconds. */
-        long long int deadline = time_msec() + 2000;
+    } else if (!strcmp(name, "storm") || !strncmp(name, "storm:", 6)
+               || !strncmp(name, "ctrl-storm:", 11)) {
+        /* Notifications with no request, as fast as we can, on the queue's
+         * channels or the control ring's, for 2 seconds or as many as
+         * given. */
+        const char *colon = strchr(name, ':');
+        int secs = colon ? atoi(colon + 1) : 2;
+        bool ctrl = name[0] == 'c';
+        long long int deadline;
 
+        if (secs <= 0 || secs > 600) {
+            return "bad storm duration";
+        } else if (ctrl && !ctrl_port) {
+            return "no control ring";
+        }
+        deadline = time_msec() + secs * 1000LL;
         while (time_msec() < deadline) {
             for (int i = 0; i < 1000; i++) {
+                if (ctrl) {
+                    xensim_evtchn_notify(evtchn, ctrl_port);
+                    continue;
+                }
                 xensim_evtchn_notify(evtchn, q->tx_port);
                 if (q->rx_port != q->tx_port) {
                     xensim_evtchn_notify(evtchn, q->rx_port);
                 }
             }
-            q->stats.notify_tx_sent += 1000;
+            if (!ctrl) {
+                q->stats.notify_tx_sent += 1000;
+            }
         }
         return NULL;
     } else if (!strcmp(name, "rx-stall")) {
