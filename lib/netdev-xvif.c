@@ -823,29 +823,27 @@ netdev_xvif_set_policing(struct netdev *netdev, uint32_t kbits_rate,
     return 0;
 }
 
-/* Drops from 'batch' what exceeds the policing rate of 'q''s port. */
-void
-xvif_police(struct xvif_queue *q, struct dp_packet_batch *batch)
+/* Returns true if a packet of 'bytes' from the guest of 'q' is within its
+ * port's policing rate, false if it must be dropped (counted).  Called for
+ * each request before any work is done for it. */
+bool
+xvif_police_admit(struct xvif_queue *q, size_t bytes)
 {
     struct xvif_policer *p = ovsrcu_get(struct xvif_policer *,
                                         &q->dev->policer);
-    struct dp_packet *packet;
-    size_t i, n = dp_packet_batch_size(batch);
+    bool admit;
 
     if (!p) {
-        return;
+        return true;
     }
     ovs_spin_lock(&p->lock);
-    DP_PACKET_BATCH_REFILL_FOR_EACH (i, n, packet, batch) {
-        if (token_bucket_withdraw(&p->tb, dp_packet_size(packet) * 8)) {
-            dp_packet_batch_refill(batch, packet, i);
-        } else {
-            q->tx_stats.rx_policed++;
-            q->tx_stats.rx_dropped++;
-            dp_packet_delete(packet);
-        }
-    }
+    admit = token_bucket_withdraw(&p->tb, bytes * 8);
     ovs_spin_unlock(&p->lock);
+    if (!admit) {
+        q->tx_stats.rx_policed++;
+        q->tx_stats.rx_dropped++;
+    }
+    return admit;
 }
 
 static struct netdev_rxq *
@@ -900,11 +898,8 @@ netdev_xvif_rxq_recv(struct netdev_rxq *rxq_, struct dp_packet_batch *batch,
     }
     rx_progress = xvif_rx_flush(q);
     error = xvif_tx_recv(q, batch, event_driven);
-    if (!error) {
-        xvif_police(q, batch);
-        if (dp_packet_batch_is_empty(batch)) {
-            error = EAGAIN;
-        }
+    if (!error && dp_packet_batch_is_empty(batch)) {
+        error = EAGAIN;
     }
     xvif_idle_after_poll(q, !error || rx_progress || q->tx_more
                             || xvif_rx_backlog_ready(q));

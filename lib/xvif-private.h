@@ -410,7 +410,7 @@ void xvif_rx_destroy_backlog(struct xvif_queue *);
 bool xvif_rx_stalled(const struct netdev_xvif *);
 
 /* Queues (netdev-xvif.c). */
-void xvif_police(struct xvif_queue *, struct dp_packet_batch *);
+bool xvif_police_admit(struct xvif_queue *, size_t bytes);
 void xvif_queue_grant_copy(struct xvif_queue *,
                            xengnttab_grant_copy_segment_t *, unsigned int n,
                            struct xvif_queue_stats *);

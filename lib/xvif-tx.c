@@ -405,6 +405,11 @@ xvif_tx_recv(struct xvif_queue *q, struct dp_packet_batch *batch,
         }
 
         pkt->status = NETIF_RSP_OKAY;
+        if (!xvif_police_admit(q, pkt->size)) {
+            /* Dropped before any copy, checksum or segmentation: a
+             * rate-limited guest costs the switch its rate, not more. */
+            continue;
+        }
         pkt->packet = xvif_offload_packet_new(pkt->size);
         pkt->seg_start = n_segs;
         for (unsigned int i = 0; i < pkt->n_data; i++) {
