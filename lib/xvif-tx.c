@@ -267,6 +267,11 @@ tx_csum_good(struct dp_packet *packet)
     *dp_packet_ol_flags_ptr(packet) |= DP_PACKET_OL_RX_L4_CKSUM_GOOD;
 }
 
+/* The longest headers, Ethernet to TCP options, of a guest's GSO
+ * super-frame that OVS carries whole (Linux's MAX_TCP_HEADER is in this
+ * range). */
+#define XVIF_GSO_MAX_HDR_LEN 256
+
 static void
 tx_finish(struct xvif_queue *q, struct tx_pkt *pkt,
           struct dp_packet_batch *batch)
@@ -282,8 +287,13 @@ tx_finish(struct xvif_queue *q, struct tx_pkt *pkt,
         /* With userspace-tso-enable=true, OVS carries the super-frame whole
          * to ports that can take it (TSO-capable ports, and other guests,
          * which get it as GSO or segmented by xvif-rx.c).  It must really be
-         * what the guest says it is: OVS's output code trusts the flags. */
-        if (xvif_offload_check_tcp(packet, is_ipv6, &l3_ofs, &hdr_len)) {
+         * what the guest says it is: OVS's output code trusts the flags.
+         * And its segments must fit the port's MTU with sane headers: OVS
+         * computes the segment size as MTU minus headers in 16 bits, which
+         * headers longer than the MTU would wrap (the XSA-423 class). */
+        if (xvif_offload_check_tcp(packet, is_ipv6, &l3_ofs, &hdr_len)
+            || hdr_len > XVIF_GSO_MAX_HDR_LEN
+            || hdr_len - l3_ofs + pkt->gso_size > q->dev->mtu) {
             q->tx_stats.rx_gso_error++;
             q->tx_stats.rx_dropped++;
             dp_packet_delete(packet);

@@ -1442,6 +1442,78 @@ hostile_chain(struct nf_queue *q, unsigned int n, uint16_t first_size,
     return true;
 }
 
+/* Appends an IPv6 TCP GSO super-frame whose headers include a 2 KB
+ * hop-by-hop option header, so that no segment of an MTU-sized frame has
+ * room for payload (a backend or switch that computes the segment size as
+ * MTU minus headers in 16 bits wraps: the XSA-423 class).  Otherwise
+ * valid: the lengths agree and the checksum is left to the backend. */
+static bool
+hostile_gso_big_headers(struct nf_queue *q)
+{
+    enum { HBH = 2048, PAYLOAD = 3000 };
+    const size_t total = ETH_HEADER_LEN + IPV6_HEADER_LEN + HBH
+                         + TCP_HEADER_LEN + PAYLOAD;
+    uint8_t frame[ETH_HEADER_LEN + IPV6_HEADER_LEN + HBH + TCP_HEADER_LEN
+                  + PAYLOAD];
+    uint8_t *ip6 = frame + ETH_HEADER_LEN;
+    uint8_t *hbh = ip6 + IPV6_HEADER_LEN;
+    uint8_t *tcp = hbh + HBH;
+    ovs_be16 be;
+    size_t ofs;
+    int id0, id1;
+
+    if (q->n_tx_free < 2 || RING_FREE_REQUESTS(&q->tx) < 3) {
+        return false;
+    }
+    memset(frame, 0, sizeof frame);
+    memcpy(frame, gen_dst.ea, ETH_ADDR_LEN);
+    memcpy(frame + ETH_ADDR_LEN, mac.ea, ETH_ADDR_LEN);
+    be = htons(ETH_TYPE_IPV6);
+    memcpy(frame + 2 * ETH_ADDR_LEN, &be, 2);
+    /* IPv6: version 6, payload length, next header hop-by-hop, hop limit,
+     * fe80::1 -> fe80::2. */
+    ip6[0] = 0x60;
+    be = htons(HBH + TCP_HEADER_LEN + PAYLOAD);
+    memcpy(ip6 + 4, &be, 2);
+    ip6[6] = IPPROTO_HOPOPTS;
+    ip6[7] = 64;
+    ip6[8] = ip6[24] = 0xfe;
+    ip6[9] = ip6[25] = 0x80;
+    ip6[23] = 1;
+    ip6[39] = 2;
+    /* Next header TCP, (255 + 1) * 8 bytes, filled with PadN options. */
+    hbh[0] = IPPROTO_TCP;
+    hbh[1] = HBH / 8 - 1;
+    ofs = 2;
+    while (ofs < HBH) {
+        size_t len = MIN(HBH - ofs - 2, 255);
+
+        hbh[ofs] = 1;           /* PadN. */
+        hbh[ofs + 1] = len;
+        ofs += 2 + len;
+    }
+    /* TCP: ports 40000 -> 5201, header of 20 bytes, ACK. */
+    be = htons(40000);
+    memcpy(tcp, &be, 2);
+    be = htons(5201);
+    memcpy(tcp + 2, &be, 2);
+    tcp[12] = 5 << 4;
+    tcp[13] = 0x10;
+    tcp[15] = 0xff;
+
+    id0 = hostile_take_id(q);
+    id1 = hostile_take_id(q);
+    memcpy(q->tx_page[id0], frame, XENSIM_PAGE_SIZE);
+    memcpy(q->tx_page[id1], frame + XENSIM_PAGE_SIZE,
+           total - XENSIM_PAGE_SIZE);
+    hostile_req(q, q->tx_gref[id0], 0, NETTXF_more_data | NETTXF_extra_info
+                | NETTXF_csum_blank | NETTXF_data_validated, id0, total);
+    hostile_extra(q, XEN_NETIF_EXTRA_TYPE_GSO, 0, 1400,
+                  XEN_NETIF_GSO_TYPE_TCPV6);
+    hostile_req(q, q->tx_gref[id1], 0, 0, id1, total - XENSIM_PAGE_SIZE);
+    return true;
+}
+
 /* Publishes what the attack wrote and notifies the backend on 'q' whether or
  * not it asked. */
 static void
@@ -1614,6 +1686,10 @@ hostile_attack(const char *name)
         id = hostile_take_id(q);
         hostile_req(q, q->tx_gref[id], 0, NETTXF_extra_info | csum, id, 60);
         hostile_extra(q, XEN_NETIF_EXTRA_TYPE_GSO, 0, 1400, 7);
+    } else if (!strcmp(name, "gso-big-headers")) {
+        if (!hostile_gso_big_headers(q)) {
+            return "no room on the TX ring";
+        }
     } else if (!strcmp(name, "dup-id")) {
         /* Two valid packets with the same request id. */
         id = hostile_take_id(q);
