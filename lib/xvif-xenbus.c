@@ -80,7 +80,27 @@ struct xvif_backend {
     struct netdev_xvif *dev;    /* The attached port, or NULL. */
     const char *kernel_netback; /* Its status:kernel_netback, as last
                                  * reported. */
+
+    /* Reconnect back-off (see backend_connect()). */
+    long long int last_connect; /* When the port was last asked to connect. */
+    unsigned int n_quick;       /* Connects in a row, each soon after the
+                                 * last. */
+    long long int backoff;      /* Current back-off, in ms (0: none). */
+    long long int next_connect; /* No connect before this time. */
+    bool deferred;              /* A connect waits for 'next_connect'. */
+    uint64_t n_deferred;        /* Connects that had to wait. */
 };
+
+/* A guest may connect XVIF_RECONNECT_FREE times in a row, each within
+ * XVIF_RECONNECT_QUICK_MS of the last, without delay (a reboot, a driver
+ * reload, Windows' close cycle); beyond that each connect waits, 1 s at
+ * first and twice as long each time, up to XVIF_RECONNECT_MAX_MS: every
+ * connect and disconnect reconfigures the port, maps and unmaps its rings
+ * and reloads the PMD threads that poll it, which a flapping or
+ * fatal-looping guest would otherwise make as often as it likes. */
+#define XVIF_RECONNECT_FREE 5
+#define XVIF_RECONNECT_QUICK_MS 10000
+#define XVIF_RECONNECT_MAX_MS 60000
 
 /* The xenstore connection and all backends.  Main thread only. */
 static struct xs_handle *xsh;
@@ -490,6 +510,11 @@ xvif_xenbus_run(void)
         xenbus_scan();
     }
     HMAP_FOR_EACH_SAFE (be, node, &backends) {
+        if (be->deferred && time_msec() >= be->next_connect) {
+            /* Time for the connect that waited, if still wanted. */
+            be->deferred = false;
+            be->dirty = true;
+        }
         if (be->dirty) {
             be->dirty = false;
             backend_update(be);
@@ -529,6 +554,13 @@ xenbus_recheck_netback(void)
 void
 xvif_xenbus_wait(void)
 {
+    struct xvif_backend *be;
+
+    HMAP_FOR_EACH (be, node, &backends) {
+        if (be->deferred) {
+            poll_timer_wait_until(be->next_connect);
+        }
+    }
     if (xsh) {
         poll_fd_wait(xs_fileno(xsh), POLLIN);
     } else {
@@ -724,6 +756,8 @@ backend_connect(struct xvif_backend *be)
     struct xvif_frontend fe;
     char *error;
 
+    long long int now = time_msec();
+
     if (!dev || dev->want_connected) {
         return;
     }
@@ -733,6 +767,29 @@ backend_connect(struct xvif_backend *be)
          * netback, rather than reattaching to the same poisoned rings. */
         return;
     }
+    if (now < be->next_connect) {
+        if (!be->deferred) {
+            be->deferred = true;
+            be->n_deferred++;
+            VLOG_WARN_RL(&rl, "%s: domain %d reconnects too often: "
+                         "connecting in %lld ms", netdev_get_name(&dev->up),
+                         be->domid, be->next_connect - now);
+            netdev_change_seq_changed(&dev->up);
+        }
+        return;
+    }
+    be->deferred = false;
+    if (be->last_connect && now - be->last_connect < XVIF_RECONNECT_QUICK_MS) {
+        be->n_quick++;
+    } else {
+        be->n_quick = 0;
+        be->backoff = 0;
+    }
+    if (be->n_quick >= XVIF_RECONNECT_FREE) {
+        be->backoff = MIN(MAX(be->backoff * 2, 1000), XVIF_RECONNECT_MAX_MS);
+        be->next_connect = now + be->backoff;
+    }
+    be->last_connect = now;
     error = backend_read_frontend(be, &fe);
     if (error) {
         VLOG_WARN_RL(&rl, "%s: cannot connect to the frontend of domain "
@@ -1067,6 +1124,13 @@ xvif_xenbus_get_status(const struct netdev_xvif *dev, struct smap *smap)
         smap_add(smap, "frontend_path", be->fe_path);
     }
     smap_add(smap, "online", be->online ? "true" : "false");
+    if (be->deferred) {
+        smap_add_format(smap, "reconnect_backoff", "%lld ms", be->backoff);
+    }
+    if (be->n_deferred) {
+        smap_add_format(smap, "reconnects_deferred", "%"PRIu64,
+                        be->n_deferred);
+    }
     if (be->hotplug_wait) {
         smap_add(smap, "hotplug_status",
                  be->hotplug_ok ? "connected" : "waiting");
