@@ -66,16 +66,22 @@ struct xvif_static_grants;
 #define XVIF_TX_RING_SIZE __CONST_RING_SIZE(netif_tx, XVIF_PAGE_SIZE)
 #define XVIF_RX_RING_SIZE __CONST_RING_SIZE(netif_rx, XVIF_PAGE_SIZE)
 
-/* Linux netback's limits: a packet may take XEN_NETIF_NR_SLOTS_MIN (18)
- * slots; 19 and 20 are dropped with error responses; more is fatal. */
+/* Slots per packet, exactly as Linux's netback counts them
+ * (xenvif_count_requests(): the first slot, then at most 18 more, more than
+ * 18 more is dropped, more than 20 more fatal).  From the guest: up to
+ * XVIF_TX_MAX_SLOTS (19) data slots are accepted, 20 and 21 are answered
+ * with errors, a packet that needs a 22nd disables the vif.  To the guest:
+ * at most XVIF_MAX_SLOTS (XEN_NETIF_NR_SLOTS_MIN, 18), what every frontend
+ * must take. */
 #define XVIF_MAX_SLOTS XEN_NETIF_NR_SLOTS_MIN
-#define XVIF_FATAL_SLOTS 20
+#define XVIF_TX_MAX_SLOTS (XEN_NETIF_NR_SLOTS_MIN + 1)
+#define XVIF_FATAL_SLOTS (XVIF_TX_MAX_SLOTS + 2)
 #define XVIF_MAX_QUEUES 8
 
 /* Packets per rxq_recv() call (NETDEV_MAX_BURST) and the grant-copy segments
  * they may need. */
 #define XVIF_BURST 32
-#define XVIF_MAX_SEGS (XVIF_BURST * XVIF_MAX_SLOTS)
+#define XVIF_MAX_SEGS (XVIF_BURST * XVIF_TX_MAX_SLOTS)
 
 /* A guest that posts no RX buffers for this long while packets wait for it
  * is stalled (Linux's rx_stall_timeout); options:rx-stall-timeout. */

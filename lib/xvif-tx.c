@@ -220,7 +220,7 @@ tx_parse(struct xvif_queue *q, RING_IDX idx, RING_IDX rp,
             return TX_PARSE_FATAL;
         }
     }
-    if (pkt->n_data > XVIF_MAX_SLOTS) {
+    if (pkt->n_data > XVIF_TX_MAX_SLOTS) {
         q->tx_stats.rx_too_many_slots++;
         return TX_PARSE_DROP;
     }

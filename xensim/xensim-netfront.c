@@ -1627,6 +1627,8 @@ hostile_attack(const char *name)
         hostile_chain(q, 20, 20 * 100, 100, 0);
     } else if (!strcmp(name, "slots-21")) {
         hostile_chain(q, 21, 21 * 100, 100, 0);
+    } else if (!strcmp(name, "slots-22")) {
+        hostile_chain(q, 22, 22 * 100, 100, 0);
     } else if (!strcmp(name, "unterminated")) {
         /* A chain whose last slot still says more_data. */
         hostile_chain(q, 5, 500, 100, NETTXF_more_data);
