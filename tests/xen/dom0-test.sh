@@ -261,6 +261,12 @@ flow_packets() {
 # scenario NAME in tests/xen/checks.  A cleanup_NAME, if there is one, runs
 # after it, also when it was cut at its budget.
 
+# vswitchd_start BINARY: starts ovs-vswitchd from BINARY, as setup does.
+vswitchd_start() {
+    "$1" unix:$OVS_RUNDIR/db.sock --pidfile --detach \
+        --log-file=$OVS_LOGDIR/ovs-vswitchd.log -vconsole:off -vfile:info
+}
+
 sc_setup() {
     cat > /etc/modprobe.d/xvif-no-netback.conf <<EOC
 blacklist xen-netback
@@ -291,8 +297,7 @@ EOC
         --log-file=$OVS_LOGDIR/ovsdb-server.log
     timeout "$(sc 20)" ovs-vsctl --no-wait init
     t0=$(up)
-    $VSWITCHD unix:$OVS_RUNDIR/db.sock --pidfile --detach \
-        --log-file=$OVS_LOGDIR/ovs-vswitchd.log -vconsole:off -vfile:info
+    vswitchd_start $VSWITCHD
     rc=$?
     mark "ovs-vswitchd rc=$rc ($t0 -> $(up))"
     for m in $(timeout 10 ovs-appctl vlog/list 2>/dev/null | awk '/xvif/{print $1}'); do
@@ -452,6 +457,59 @@ sc_mtu() {
     need_domain domu2
     out=$(agent $IP1 "ping -c 3 -W 2 -s 1472 $IP2 > /dev/null 2>&1; echo rc=\$?")
     check mtu.domu-domu-1500 "domu1 ping -s 1472 domu2: $out" test "$out" = "rc=0"
+}
+
+# What no kernel backend can do: ovs-vswitchd killed (-9) under connected
+# guests and started again, then replaced by another binary (an upgrade:
+# SIGTERM, and the new binary started): the guests' netfronts never leave
+# Connected, traffic comes back, and the new process holds exactly what the
+# old one did (grant mappings, event-channel and grant-device descriptors).
+vswitchd_pid() { cat $OVS_RUNDIR/ovs-vswitchd.pid 2>/dev/null; }
+# xen_resources PID: its grant mappings and Xen device descriptors.
+xen_resources() {
+    echo "maps=$(grep -c /dev/xen/gntdev /proc/$1/maps)" \
+         "fds=$(ls -l /proc/$1/fd 2>/dev/null | grep -c /dev/xen/)"
+}
+# restart_to BINARY SIGNAL: stops ovs-vswitchd with SIGNAL, starts BINARY,
+# gives br0 back its address; prints how long the port took to reconnect.
+restart_to() {
+    local pid t0
+    pid=$(vswitchd_pid)
+    t0=$(up)
+    kill -"$2" "$pid"
+    wait_for 20 sh -c "! kill -0 $pid 2>/dev/null"
+    vswitchd_start "$1"
+    wait_for 20 test -e /sys/class/net/br0
+    ip addr add $DOM0_IP/24 dev br0 2>/dev/null
+    ip link set br0 up
+    wait_for 30 sh -c "ovs-vsctl get interface vif$3.0 status:status | grep -qx connected"
+    awk -v a="$t0" -v b="$(up)" 'BEGIN { printf "%.1f", b - a }'
+}
+sc_restart() {
+    local d res0 res1 res2 states t1 t2 watch bin=/usr/local/sbin/ovs-vswitchd
+    need_domain domu1
+    d=$(domid domu1)
+    ping_retry $IP1 > /dev/null
+    res0=$(xen_resources "$(vswitchd_pid)")
+    # The guest's frontend state, sampled all along.
+    (while :; do xs /local/domain/$d/device/vif/0/state; sleep 0.2; done) \
+        > $STATE/fe-states 2>&1 &
+    watch=$!
+    t1=$(restart_to $bin 9 $d)
+    check restart.traffic "killed -9, restarted: port back in ${t1}s, ping $IP1" \
+        ping_retry $IP1
+    res1=$(xen_resources "$(vswitchd_pid)")
+    cp $bin $bin-next
+    t2=$(restart_to $bin-next TERM $d)
+    check restart.upgrade-traffic "upgraded to $bin-next: port back in ${t2}s, ping $IP1" \
+        ping_retry $IP1
+    res2=$(xen_resources "$(vswitchd_pid)")
+    kill $watch
+    states=$(sort -u $STATE/fe-states | tr '\n' ' ')
+    check restart.frontend-connected "frontend states seen: $states" \
+        test "$states" = "4 "
+    check restart.no-leak "before: $res0; after the restart: $res1; after the upgrade: $res2" \
+        test "$res0" = "$res1" -a "$res1" = "$res2"
 }
 
 # Netfront unbind/bind in the guest: backend 4 -> (5) -> 6 -> 2 -> 4 while
@@ -698,6 +756,7 @@ run mq 150
 want flows && run flows 300
 want mtu && run mtu 60
 want reconnect && run reconnect 60
+want restart && run restart 150
 want detach && run detach 120
 run destroy 60
 run recreate 300

@@ -29,7 +29,7 @@
 #                     the build tree first
 #   --cache DIR       image cache (default /var/cache/xvif/xen-qemu)
 #   --logs DIR        where logs go (default $CACHE/logs, emptied first)
-#   --scenarios LIST  space-separated subset of: hotplug flows mtu reconnect
+#   --scenarios LIST  space-separated subset of: hotplug flows mtu reconnect restart
 #                     detach jumbo saverestore (the ping/create/destroy/
 #                     re-create core always runs; default: all)
 #   --debian-vswitchd harness self-test with Debian's ovs-vswitchd (no xvif
