@@ -20,6 +20,8 @@ lib_libxvif_la_SOURCES = \
 	lib/netdev-xvif.h \
 	lib/xvif-appctl.c \
 	lib/xvif-ctrl.c \
+	lib/xvif-hash.c \
+	lib/xvif-hash.h \
 	lib/xvif-idle.c \
 	lib/xvif-idle.h \
 	lib/xvif-private.h \
