@@ -24,6 +24,7 @@ lib_libxvif_la_SOURCES = \
 	lib/xvif-hash.h \
 	lib/xvif-idle.c \
 	lib/xvif-idle.h \
+	lib/xvif-mcast.c \
 	lib/xvif-private.h \
 	lib/xvif-rx.c \
 	lib/xvif-tx.c \
