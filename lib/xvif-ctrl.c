@@ -625,7 +625,8 @@ ctrl_serve(struct netdev_xvif *dev, struct xvif_ctrl *c,
                 && req->type != XEN_NETIF_CTRL_TYPE_GET_HASH_MAPPING_SIZE) {
                 /* status:rss_hash changed. */
                 netdev_change_seq_changed(&dev->up);
-            } else if (status != XEN_NETIF_CTRL_STATUS_SUCCESS) {
+            } else if (status != XEN_NETIF_CTRL_STATUS_SUCCESS
+                       && status != XEN_NETIF_CTRL_STATUS_NOT_SUPPORTED) {
                 VLOG_WARN_RL(&rl, "%s: hash request %"PRIu16" (%"PRIu32", "
                              "%"PRIu32", %"PRIu32") refused with status "
                              "%"PRIu32, netdev_get_name(&dev->up),
