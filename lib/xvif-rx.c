@@ -219,15 +219,18 @@ rx_backlog_set_count(struct xvif_queue *q)
 
     if (q->rx_backlog_n) {
         const struct dp_packet *first = q->rx_backlog[q->rx_backlog_head];
+        const struct xvif_hash_config *cfg = xvif_ctrl_hash_active(q->dev);
         uint16_t gso_size;
-        uint8_t gso_type;
+        uint8_t gso_type, htype;
 
         rx_offload_flags(q, first, &gso_size, &gso_type);
         /* A packet too big for the guest is dropped by the next delivery
-         * attempt, whatever the guest posted: one slot says "ready". */
+         * attempt, whatever the guest posted: one slot says "ready".  Its
+         * extras (GSO, hash, XDP) take a slot each. */
         need = (MAX(rx_slots_needed(q, first), 1) + (gso_size != 0)
                 + (rx_headroom(q) != 0)
-                + (xvif_ctrl_hash_active(q->dev) != NULL));
+                + (cfg && dp_packet_rss_valid(first)
+                   && xvif_hash_packet_type(cfg, first, &htype)));
     }
     atomic_store_relaxed(&q->rx_backlog_need, need);
     atomic_store_relaxed(&q->rx_backlog_size, q->rx_backlog_bytes);
