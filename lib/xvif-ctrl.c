@@ -702,6 +702,9 @@ xvif_ctrl_run(struct netdev_xvif *dev)
     bool notify;
     int more;
 
+    /* Not the control ring's, but the main thread's per-port work. */
+    xvif_mcast_run(dev);
+
     if (!c || dev->disabled_reason) {
         return;
     }

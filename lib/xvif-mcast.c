@@ -35,9 +35,11 @@
 
 #include <string.h>
 
+#include "connectivity.h"
 #include "dp-packet.h"
 #include "openvswitch/dynamic-string.h"
 #include "packets.h"
+#include "seq.h"
 #include "xvif-private.h"
 
 #define MCAST_VALID (UINT64_C(1) << 48)
@@ -85,6 +87,28 @@ mcast_find(const struct netdev_xvif *dev, uint64_t key)
     return -1;
 }
 
+/* The list changed, from a guest-TX thread: the main thread updates the
+ * port's status (netdev_change_seq_changed() is not for other threads). */
+static void
+mcast_changed(struct netdev_xvif *dev)
+{
+    atomic_store_relaxed(&dev->mcast_changed, true);
+    seq_change(connectivity_seq_get());
+}
+
+/* Main thread: publishes a change of the list in the port's status. */
+void
+xvif_mcast_run(struct netdev_xvif *dev)
+{
+    bool changed;
+
+    atomic_read_relaxed(&dev->mcast_changed, &changed);
+    if (changed) {
+        atomic_store_relaxed(&dev->mcast_changed, false);
+        netdev_change_seq_changed(&dev->up);
+    }
+}
+
 /* Subscribes the guest of 'dev' to multicast address 'addr'.  Returns
  * false (the guest gets an error response) if 'addr' is not a multicast
  * address or the list is full.  Any guest-TX thread. */
@@ -108,6 +132,7 @@ xvif_mcast_add(struct netdev_xvif *dev, const uint8_t addr[6])
 
             atomic_store_relaxed(&dev->mcast_addrs[free_slot], key);
             atomic_add_relaxed(&dev->mcast_count, 1, &orig);
+            mcast_changed(dev);
             ok = true;
         }
     }
@@ -130,6 +155,7 @@ xvif_mcast_del(struct netdev_xvif *dev, const uint8_t addr[6])
 
         atomic_store_relaxed(&dev->mcast_addrs[slot], 0);
         atomic_sub_relaxed(&dev->mcast_count, 1, &orig);
+        mcast_changed(dev);
     }
     mcast_unlock(dev);
 }

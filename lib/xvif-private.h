@@ -380,6 +380,7 @@ struct netdev_xvif {
     atomic_bool mcast_lock;
     atomic_uint64_t mcast_addrs[XVIF_MCAST_MAX];
     atomic_uint mcast_count;
+    atomic_bool mcast_changed;  /* For the main thread: status changed. */
 
     /* RX headroom the guest asked for (xdp-headroom), in bytes; read by
      * the senders, written by the main thread. */
@@ -445,6 +446,7 @@ bool xvif_mcast_pass(const struct netdev_xvif *, const struct dp_packet *);
 void xvif_mcast_reset(struct netdev_xvif *, bool filter);
 unsigned int xvif_mcast_count(const struct netdev_xvif *);
 void xvif_mcast_format(const struct netdev_xvif *, struct ds *);
+void xvif_mcast_run(struct netdev_xvif *);
 
 /* xvif-appctl.c: "xvif/..." unixctl commands. */
 void xvif_appctl_register(void);

@@ -403,7 +403,6 @@ tx_mcast(struct xvif_queue *q, const struct tx_pkt *pkt)
         q->tx_stats.rx_mcast_refused++;
         return NETIF_RSP_ERROR;
     }
-    netdev_change_seq_changed(&q->dev->up);
     return NETIF_RSP_OKAY;
 }
 
