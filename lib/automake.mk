@@ -20,8 +20,11 @@ lib_libxvif_la_SOURCES = \
 	lib/netdev-xvif.h \
 	lib/xvif-appctl.c \
 	lib/xvif-ctrl.c \
+	lib/xvif-hash.c \
+	lib/xvif-hash.h \
 	lib/xvif-idle.c \
 	lib/xvif-idle.h \
+	lib/xvif-mcast.c \
 	lib/xvif-private.h \
 	lib/xvif-rx.c \
 	lib/xvif-tx.c \

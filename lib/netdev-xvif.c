@@ -721,6 +721,8 @@ xvif_connect(struct netdev_xvif *dev)
     ovs_mutex_lock(&dev->mutex);
     dev->active = *fe;
     dev->active_seq = dev->fe_seq;
+    xvif_mcast_reset(dev, fe->multicast);
+    atomic_store_relaxed(&dev->xdp_headroom, fe->xdp_headroom);
     dev->ctrl = ctrl;
     dev->queues = queues;
     dev->n_queues = fe->n_queues;
@@ -921,15 +923,15 @@ netdev_xvif_send(struct netdev *netdev, int qid,
                  bool concurrent_txq OVS_UNUSED)
 {
     struct netdev_xvif *dev = netdev_xvif_cast(netdev);
-    struct xvif_queue *q;
 
     if (!dev->n_queues) {
         dp_packet_delete_batch(batch, true);
         return 0;
     }
-    /* xvif_rx_send() serializes concurrent senders itself. */
-    q = &dev->queues[qid % dev->n_queues];
-    xvif_rx_send(q, batch);
+    /* xvif_rx_send() serializes concurrent senders itself; a guest that
+     * configured receive-side scaling gets each packet on the queue its
+     * hash selects. */
+    xvif_rx_send_dev(dev, qid, batch);
     return 0;
 }
 
@@ -1117,9 +1119,7 @@ netdev_xvif_get_status(const struct netdev *netdev, struct smap *smap)
         }
         smap_add(smap, "frontend_features", ds_cstr(&features));
         ds_destroy(&features);
-        if (fe->multicast) {
-            smap_add(smap, "refused_features", "multicast-control");
-        }
+        xvif_netif_get_status(dev, smap);
         if (dev->ctrl) {
             unsigned int n = 0;
 

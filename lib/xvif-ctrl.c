@@ -28,8 +28,12 @@
  *     with memcpy() instead of a grant-copy hypercall.  Linux's netback
  *     answers these NOT_SUPPORTED.
  *
- *   - Every other request (the Toeplitz hash configuration): NOT_SUPPORTED,
- *     which frontends treat as "no hashing offload".
+ *   - The hash configuration (SET/GET_HASH_FLAGS, SET_HASH_ALGORITHM,
+ *     SET_HASH_KEY, SET/GET_HASH_MAPPING_SIZE, SET_HASH_MAPPING): receive-
+ *     side scaling, served by xvif-hash.c; packets to the guest are then
+ *     steered to its queues by their Toeplitz hash (xvif-rx.c).
+ *
+ *   - Anything newer: NOT_SUPPORTED.
  *
  * Threads.  Requests are served by the main thread (netdev_xvif_run()), so
  * mapping, which may sleep in the hypervisor, never stalls a PMD.  The
@@ -61,8 +65,10 @@
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovs-rcu.h"
+#include "smap.h"
 #include "timeval.h"
 #include "util.h"
+#include "xvif-hash.h"
 #include "xvif-private.h"
 
 VLOG_DEFINE_THIS_MODULE(xvif_ctrl);
@@ -141,6 +147,12 @@ struct xvif_ctrl {
     uint32_t port;
     struct xvif_gnt *gnt;           /* Maps the ring, copies the tables. */
     struct xvif_evtchn *xce;
+    uint16_t domid;
+
+    /* Receive-side scaling.  The senders read its configuration under
+     * RCU through xvif_ctrl_hash_active(): 'dev->ctrl' changes only in
+     * reconfigure, like 'dev->queues'. */
+    struct xvif_hash hash;
 
     /* Notification storms: notifications in a row with no request, and
      * the port left masked until 'unmask_at' because of them. */
@@ -330,6 +342,8 @@ xvif_ctrl_connect(struct netdev_xvif *dev, struct xvif_ctrl **ctrlp)
 
     *ctrlp = NULL;
     c->guest_port = fe->ctrl_evtchn;
+    c->domid = fe->domid;
+    xvif_hash_init(&c->hash, fe->n_queues);
     error = xvif_gnt_open(&c->gnt);
     if (!error) {
         error = xvif_evtchn_open(&c->xce);
@@ -376,6 +390,7 @@ xvif_ctrl_destroy(struct xvif_ctrl *c)
     if (!c) {
         return;
     }
+    xvif_hash_destroy(&c->hash);
     if (c->xce) {
         if (c->port) {
             xvif_evtchn_unbind(c->xce, c->port);
@@ -411,6 +426,27 @@ ctrl_copy_table(struct xvif_ctrl *c, uint16_t domid, uint32_t ref,
         seg.flags = GNTCOPY_source_gref;
     }
     seg.len = n * sizeof *table;
+    seg.status = GNTST_general_error;
+    return !xvif_gnt_copy(c->gnt, 1, &seg) && seg.status == GNTST_okay;
+}
+
+/* xvif_hash_copy_func for the hash key and mapping: 'len' bytes from the
+ * start of the guest's grant 'ref'. */
+static bool
+ctrl_copy_from_guest(void *c_, uint32_t ref, void *dst, size_t len)
+{
+    struct xvif_ctrl *c = c_;
+    xengnttab_grant_copy_segment_t seg;
+
+    if (len > XVIF_PAGE_SIZE) {
+        return false;
+    }
+    memset(&seg, 0, sizeof seg);
+    seg.source.foreign.ref = ref;
+    seg.source.foreign.domid = c->domid;
+    seg.dest.virt = dst;
+    seg.flags = GNTCOPY_source_gref;
+    seg.len = len;
     seg.status = GNTST_general_error;
     return !xvif_gnt_copy(c->gnt, 1, &seg) && seg.status == GNTST_okay;
 }
@@ -581,8 +617,25 @@ ctrl_serve(struct netdev_xvif *dev, struct xvif_ctrl *c,
         break;
 
     default:
-        /* The hash configuration, and anything newer. */
-        status = XEN_NETIF_CTRL_STATUS_NOT_SUPPORTED;
+        if (xvif_hash_is_ctrl_type(req->type)) {
+            status = xvif_hash_ctrl(&c->hash, req, ctrl_copy_from_guest, c,
+                                    &data);
+            if (status == XEN_NETIF_CTRL_STATUS_SUCCESS
+                && req->type != XEN_NETIF_CTRL_TYPE_GET_HASH_FLAGS
+                && req->type != XEN_NETIF_CTRL_TYPE_GET_HASH_MAPPING_SIZE) {
+                /* status:rss_hash changed. */
+                netdev_change_seq_changed(&dev->up);
+            } else if (status != XEN_NETIF_CTRL_STATUS_SUCCESS
+                       && status != XEN_NETIF_CTRL_STATUS_NOT_SUPPORTED) {
+                VLOG_WARN_RL(&rl, "%s: hash request %"PRIu16" (%"PRIu32", "
+                             "%"PRIu32", %"PRIu32") refused with status "
+                             "%"PRIu32, netdev_get_name(&dev->up),
+                             req->type, req->data[0], req->data[1],
+                             req->data[2], status);
+            }
+        } else {
+            status = XEN_NETIF_CTRL_STATUS_NOT_SUPPORTED;
+        }
         break;
     }
     c->n_requests++;
@@ -648,6 +701,9 @@ xvif_ctrl_run(struct netdev_xvif *dev)
     RING_IDX rp;
     bool notify;
     int more;
+
+    /* Not the control ring's, but the main thread's per-port work. */
+    xvif_mcast_run(dev);
 
     if (!c || dev->disabled_reason) {
         return;
@@ -728,6 +784,9 @@ xvif_ctrl_format(const struct netdev_xvif *dev, struct ds *ds)
                   " deleted %"PRIu64" refused_limit %"PRIu64"\n",
                   dev->max_static_grants, c->n_added, c->n_deleted,
                   c->n_refused_limit);
+    ds_put_cstr(ds, "    rss hash: ");
+    xvif_hash_describe(&c->hash, ds);
+    ds_put_format(ds, ", %"PRIu64" changes\n", c->hash.n_changes);
 }
 
 struct json *
@@ -761,5 +820,48 @@ xvif_ctrl_to_json(const struct netdev_xvif *dev)
                     json_integer_create(c->n_deleted));
     json_object_put(json, "static_grants_refused_limit",
                     json_integer_create(c->n_refused_limit));
+    json_object_put(json, "rss_hash", xvif_hash_to_json(&c->hash));
     return json;
+}
+
+/* The hash configuration that steers packets to 'dev''s guest, or NULL.
+ * Any thread, under RCU, while 'dev' is connected. */
+const struct xvif_hash_config *
+xvif_ctrl_hash_active(const struct netdev_xvif *dev)
+{
+    return dev->ctrl ? xvif_hash_active(&dev->ctrl->hash) : NULL;
+}
+
+/* Adds the state of the optional netif features to 'dev''s status: each
+ * says "off" when the guest did not ask for it. */
+void
+xvif_netif_get_status(const struct netdev_xvif *dev, struct smap *smap)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    unsigned int headroom;
+    bool filter;
+
+    xvif_hash_describe(dev->ctrl ? &dev->ctrl->hash : NULL, &ds);
+    smap_add(smap, "rss_hash", ds_cstr(&ds));
+    ds_clear(&ds);
+
+    atomic_read_relaxed(&CONST_CAST(struct netdev_xvif *, dev)
+                        ->mcast_filter, &filter);
+    if (filter) {
+        ds_put_format(&ds, "on, %u group%s", xvif_mcast_count(dev),
+                      xvif_mcast_count(dev) == 1 ? "" : "s");
+    } else {
+        ds_put_cstr(&ds, "off");
+    }
+    smap_add(smap, "multicast_control", ds_cstr(&ds));
+    ds_clear(&ds);
+    if (xvif_mcast_count(dev)) {
+        xvif_mcast_format(dev, &ds);
+        smap_add(smap, "multicast_groups", ds_cstr(&ds));
+    }
+    ds_destroy(&ds);
+
+    atomic_read_relaxed(&CONST_CAST(struct netdev_xvif *, dev)
+                        ->xdp_headroom, &headroom);
+    smap_add_format(smap, "xdp_headroom", "%u", headroom);
 }

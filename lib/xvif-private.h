@@ -56,7 +56,9 @@ struct dp_packet;
 struct dp_packet_batch;
 struct ds;
 struct json;
+struct smap;
 struct sset;
+struct xvif_hash_config;
 struct xvif_backend;
 struct xvif_ctrl;
 struct xvif_policer;
@@ -77,6 +79,19 @@ struct xvif_static_grants;
 #define XVIF_TX_MAX_SLOTS (XEN_NETIF_NR_SLOTS_MIN + 1)
 #define XVIF_FATAL_SLOTS (XVIF_TX_MAX_SLOTS + 2)
 #define XVIF_MAX_QUEUES 8
+
+/* Multicast groups a guest may subscribe to (Linux's netback's
+ * XEN_NETBK_MCAST_MAX). */
+#define XVIF_MCAST_MAX 64
+
+/* The most RX headroom a frontend may ask for with "xdp-headroom": what is
+ * left of a page still holds a 1500-byte frame. */
+#define XVIF_MAX_XDP_HEADROOM 2048
+
+/* XEN_NETIF_EXTRA_TYPE_XDP, which Linux's netif.h has and Xen's 4.17 does
+ * not: an RX extra whose first 16 bits after type and flags are the
+ * headroom. */
+#define XVIF_NETIF_EXTRA_TYPE_XDP 5
 
 /* Packets per rxq_recv() call (NETDEV_MAX_BURST) and the grant-copy segments
  * they may need. */
@@ -137,7 +152,13 @@ struct xvif_static_grants;
     XVIF_COUNTER(gntst_bad_page)                                        \
     XVIF_COUNTER(gntst_bad_copy_arg)                                    \
     XVIF_COUNTER(gntst_permission_denied)                               \
-    XVIF_COUNTER(gntst_other)
+    XVIF_COUNTER(gntst_other)                                           \
+    XVIF_COUNTER(rx_hash)                                               \
+    XVIF_COUNTER(rx_mcast_add)                                          \
+    XVIF_COUNTER(rx_mcast_del)                                          \
+    XVIF_COUNTER(rx_mcast_refused)                                      \
+    XVIF_COUNTER(tx_hash)                                               \
+    XVIF_COUNTER(tx_mcast_filtered)
 
 /* Notification storms (the XSA-332 class): after XVIF_SPURIOUS_LIMIT
  * notifications in a row that brought no work, an event channel stays masked
@@ -216,7 +237,8 @@ struct xvif_frontend {
     bool gso_tcpv6;             /* feature-gso-tcpv6. */
     bool ipv6_csum;             /* feature-ipv6-csum-offload. */
     bool no_csum;               /* feature-no-csum-offload. */
-    bool multicast;             /* request-multicast-control (refused). */
+    bool multicast;             /* request-multicast-control. */
+    uint16_t xdp_headroom;      /* xdp-headroom (0: none). */
     bool ctrl_ring;             /* ctrl-ring-ref and event-channel-ctrl. */
     uint32_t ctrl_ring_ref;
     uint32_t ctrl_evtchn;
@@ -352,6 +374,25 @@ struct netdev_xvif {
     unsigned int requested_n_txq;
     atomic_int rx_stall_ms;     /* options:rx-stall-timeout. */
 
+    /* Multicast control (xvif-mcast.c): whether the guest asked for its
+     * multicast to be filtered (request-multicast-control, re-read while
+     * connected: feature-dynamic-multicast-control), and the groups it
+     * subscribed to with MCAST_ADD extras.  Entries are Ethernet addresses
+     * in the low 48 bits with bit 48 set, 0 when free; the data-path
+     * threads read them without locks, the guest's TX threads change them
+     * under 'mcast_lock' (a spin lock: a few instructions).  All zero
+     * (xzalloc) is a valid empty state. */
+    atomic_bool mcast_filter;
+    atomic_bool mcast_lock;
+    atomic_uint64_t mcast_addrs[XVIF_MCAST_MAX];
+    atomic_uint mcast_count;
+    atomic_bool mcast_changed;  /* For the main thread: status changed. */
+
+    /* RX headroom the guest asked for (xdp-headroom), in bytes; read by
+     * the senders, written by the main thread. */
+    atomic_uint xdp_headroom;
+    uint64_t n_xdp_changes;     /* Reconfiguring cycles served. */
+
     /* Counters of queues that were torn down, so statistics survive a
      * reconnect. */
     struct xvif_queue_stats old_stats;
@@ -400,6 +441,19 @@ unsigned int xvif_static_grants_copy(struct xvif_static_grants *,
                                      xengnttab_grant_copy_segment_t *,
                                      unsigned int n, bool *staged);
 
+const struct xvif_hash_config *xvif_ctrl_hash_active(
+    const struct netdev_xvif *);
+void xvif_netif_get_status(const struct netdev_xvif *, struct smap *);
+
+/* xvif-mcast.c: multicast control. */
+bool xvif_mcast_add(struct netdev_xvif *, const uint8_t addr[6]);
+void xvif_mcast_del(struct netdev_xvif *, const uint8_t addr[6]);
+bool xvif_mcast_pass(const struct netdev_xvif *, const struct dp_packet *);
+void xvif_mcast_reset(struct netdev_xvif *, bool filter);
+unsigned int xvif_mcast_count(const struct netdev_xvif *);
+void xvif_mcast_format(const struct netdev_xvif *, struct ds *);
+void xvif_mcast_run(struct netdev_xvif *);
+
 /* xvif-appctl.c: "xvif/..." unixctl commands. */
 void xvif_appctl_register(void);
 
@@ -410,6 +464,8 @@ void xvif_tx_fatal(struct xvif_queue *, const char *reason);
 
 /* xvif-rx.c: OVS -> guest RX. */
 void xvif_rx_send(struct xvif_queue *, struct dp_packet_batch *);
+void xvif_rx_send_dev(struct netdev_xvif *, int qid,
+                      struct dp_packet_batch *);
 bool xvif_rx_flush(struct xvif_queue *);
 bool xvif_rx_backlog_ready(struct xvif_queue *);
 void xvif_rx_destroy_backlog(struct xvif_queue *);

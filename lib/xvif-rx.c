@@ -44,6 +44,7 @@
 #include "timeval.h"
 #include "userspace-tso.h"
 #include "util.h"
+#include "xvif-hash.h"
 #include "xvif-offload.h"
 #include "xvif-private.h"
 
@@ -54,17 +55,31 @@ static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 /* Packets per grant-copy burst. */
 #define RX_BURST NETDEV_MAX_BURST
 
+/* Extra-info slots a packet may take: GSO, hash, XDP headroom. */
+#define RX_MAX_EXTRAS 3
+
 /* One packet on its way to the guest. */
 struct rx_pkt {
     struct dp_packet *packet;
     uint16_t flags;             /* NETRXF_* for its first response. */
-    uint16_t gso_size;          /* Nonzero: a GSO extra follows the first */
-    uint8_t gso_type;           /* response. */
+    unsigned int n_extras;      /* Extra-info slots after the first */
+    struct netif_extra_info extras[RX_MAX_EXTRAS];  /* response. */
     unsigned int first_seg;     /* Its segments in the queue's scratch. */
     unsigned int n_segs;
     uint16_t ids[XVIF_MAX_SLOTS];       /* Ids of the buffers it took. */
     uint16_t lens[XVIF_MAX_SLOTS];      /* Bytes in each. */
 };
+
+/* The RX headroom the guest of 'q' asked for (xdp-headroom): every data
+ * slot starts there, so each buffer holds that much less. */
+static unsigned int
+rx_headroom(const struct xvif_queue *q)
+{
+    unsigned int headroom;
+
+    atomic_read_relaxed(&q->dev->xdp_headroom, &headroom);
+    return MIN(headroom, XVIF_MAX_XDP_HEADROOM);
+}
 
 /* Returns the number of buffers 'packet' needs, or 0 if the guest cannot
  * take it at all. */
@@ -72,7 +87,8 @@ static unsigned int
 rx_slots_needed(const struct xvif_queue *q, const struct dp_packet *packet)
 {
     uint32_t size = dp_packet_size(packet);
-    unsigned int needed = DIV_ROUND_UP(size, XVIF_PAGE_SIZE);
+    unsigned int needed = DIV_ROUND_UP(size,
+                                       XVIF_PAGE_SIZE - rx_headroom(q));
 
     if (!size || (needed > 1 && !q->dev->active.sg)
         || needed > XVIF_MAX_SLOTS) {
@@ -203,13 +219,18 @@ rx_backlog_set_count(struct xvif_queue *q)
 
     if (q->rx_backlog_n) {
         const struct dp_packet *first = q->rx_backlog[q->rx_backlog_head];
+        const struct xvif_hash_config *cfg = xvif_ctrl_hash_active(q->dev);
         uint16_t gso_size;
-        uint8_t gso_type;
+        uint8_t gso_type, htype;
 
         rx_offload_flags(q, first, &gso_size, &gso_type);
         /* A packet too big for the guest is dropped by the next delivery
-         * attempt, whatever the guest posted: one slot says "ready". */
-        need = MAX(rx_slots_needed(q, first), 1) + (gso_size != 0);
+         * attempt, whatever the guest posted: one slot says "ready".  Its
+         * extras (GSO, hash, XDP) take a slot each. */
+        need = (MAX(rx_slots_needed(q, first), 1) + (gso_size != 0)
+                + (rx_headroom(q) != 0)
+                + (cfg && dp_packet_rss_valid(first)
+                   && xvif_hash_packet_type(cfg, first, &htype)));
     }
     atomic_store_relaxed(&q->rx_backlog_need, need);
     atomic_store_relaxed(&q->rx_backlog_size, q->rx_backlog_bytes);
@@ -266,8 +287,10 @@ rx_deliver(struct xvif_queue *q, struct dp_packet **packets, size_t n)
     OVS_REQUIRES(q->rx_lock)
 {
     netif_rx_back_ring_t *rx = &q->rx;
+    const struct xvif_hash_config *hash_cfg;
     struct rx_pkt pkts[RX_BURST];
     unsigned int n_pkts = 0, n_segs = 0;
+    unsigned int headroom;
     size_t consumed = 0;
     bool notify;
     RING_IDX rp;
@@ -279,17 +302,52 @@ rx_deliver(struct xvif_queue *q, struct dp_packet **packets, size_t n)
         return 0;
     }
 
+    headroom = rx_headroom(q);
+    hash_cfg = xvif_ctrl_hash_active(q->dev);
     while (consumed < n && n_pkts < RX_BURST) {
         struct dp_packet *packet = packets[consumed];
         unsigned int data_slots = rx_slots_needed(q, packet);
+        struct netif_extra_info extras[RX_MAX_EXTRAS];
+        unsigned int n_extras = 0;
         uint16_t gso_size;
         uint8_t gso_type;
         uint16_t flags = rx_offload_flags(q, packet, &gso_size, &gso_type);
-        unsigned int needed = data_slots + (gso_size != 0);
         const char *data = dp_packet_data(packet);
         uint32_t size = dp_packet_size(packet);
+        unsigned int needed;
         struct rx_pkt *pkt;
         uint32_t pos = 0;
+        uint32_t hash;
+        uint8_t htype;
+
+        /* Extras in the order of their types, as Linux's netback. */
+        memset(extras, 0, sizeof extras);
+        if (gso_size) {
+            extras[n_extras].type = XEN_NETIF_EXTRA_TYPE_GSO;
+            extras[n_extras].u.gso.size = gso_size;
+            extras[n_extras].u.gso.type = gso_type;
+            n_extras++;
+        }
+        if (hash_cfg && dp_packet_rss_valid(packet)
+            && xvif_hash_packet_type(hash_cfg, packet, &htype)) {
+            /* xvif_rx_send_dev() computed the hash that chose 'q'. */
+            hash = dp_packet_get_rss_hash(packet);
+            extras[n_extras].type = XEN_NETIF_EXTRA_TYPE_HASH;
+            extras[n_extras].u.hash.type = htype;
+            extras[n_extras].u.hash.algorithm
+                = XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ;
+            memcpy(extras[n_extras].u.hash.value, &hash, sizeof hash);
+            n_extras++;
+        }
+        if (headroom) {
+            extras[n_extras].type = XVIF_NETIF_EXTRA_TYPE_XDP;
+            extras[n_extras].u.pad[0] = headroom;
+            n_extras++;
+        }
+        for (unsigned int e = 0; e + 1 < n_extras; e++) {
+            extras[e].flags = XEN_NETIF_EXTRA_FLAG_MORE;
+        }
+        needed = data_slots + n_extras;
 
         if (!data_slots) {
             q->rx_stats.tx_too_big++;
@@ -322,14 +380,14 @@ rx_deliver(struct xvif_queue *q, struct dp_packet **packets, size_t n)
         pkt = &pkts[n_pkts++];
         pkt->packet = packet;
         pkt->flags = flags;
-        pkt->gso_size = gso_size;
-        pkt->gso_type = gso_type;
+        pkt->n_extras = n_extras;
+        memcpy(pkt->extras, extras, sizeof extras);
         pkt->first_seg = n_segs;
         pkt->n_segs = data_slots;
         for (unsigned int j = 0; j < data_slots; j++) {
             xengnttab_grant_copy_segment_t *seg = &q->rx_segs[n_segs++];
             struct netif_rx_request req;
-            uint16_t len = MIN(size - pos, XVIF_PAGE_SIZE);
+            uint16_t len = MIN(size - pos, XVIF_PAGE_SIZE - headroom);
 
             RING_COPY_REQUEST(rx, rx->req_cons, &req);
             rx->req_cons++;
@@ -338,15 +396,15 @@ rx_deliver(struct xvif_queue *q, struct dp_packet **packets, size_t n)
 
             seg->source.virt = CONST_CAST(char *, data + pos);
             seg->dest.foreign.ref = req.gref;
-            seg->dest.foreign.offset = 0;
+            seg->dest.foreign.offset = headroom;
             seg->dest.foreign.domid = q->domid;
             seg->len = len;
             seg->flags = GNTCOPY_dest_gref;
             seg->status = GNTST_general_error;
             pos += len;
-            if (!j && gso_size) {
-                /* The GSO extra takes the slot after the first. */
-                rx->req_cons++;
+            if (!j) {
+                /* The extras take the slots after the first. */
+                rx->req_cons += n_extras;
             }
         }
         consumed++;
@@ -376,22 +434,24 @@ rx_deliver(struct xvif_queue *q, struct dp_packet **packets, size_t n)
             rsp = RING_GET_RESPONSE(rx, rx->rsp_prod_pvt);
             rx->rsp_prod_pvt++;
             rsp->id = pkt->ids[j];
-            rsp->offset = 0;
+            rsp->offset = headroom;
             rsp->flags = j + 1 < pkt->n_segs ? NETRXF_more_data : 0;
             rsp->status = ok ? pkt->lens[j] : NETIF_RSP_ERROR;
             if (!j) {
                 rsp->flags |= pkt->flags;
-                if (pkt->gso_size) {
+                if (pkt->n_extras) {
+                    rsp->flags |= NETRXF_extra_info;
+                }
+                for (unsigned int e = 0; e < pkt->n_extras; e++) {
                     struct netif_extra_info *extra;
 
-                    rsp->flags |= NETRXF_extra_info;
                     extra = (struct netif_extra_info *)
                         RING_GET_RESPONSE(rx, rx->rsp_prod_pvt);
                     rx->rsp_prod_pvt++;
-                    memset(extra, 0, sizeof *extra);
-                    extra->type = XEN_NETIF_EXTRA_TYPE_GSO;
-                    extra->u.gso.size = pkt->gso_size;
-                    extra->u.gso.type = pkt->gso_type;
+                    *extra = pkt->extras[e];
+                    if (extra->type == XEN_NETIF_EXTRA_TYPE_HASH) {
+                        q->rx_stats.tx_hash++;
+                    }
                 }
             }
         }
@@ -493,6 +553,7 @@ xvif_rx_send(struct xvif_queue *q, struct dp_packet_batch *batch)
     struct dp_packet *expanded[NETDEV_MAX_BURST * XVIF_MAX_GSO_SEGS];
     struct dp_packet **packets = batch->packets;
     size_t n = dp_packet_batch_size(batch), done = 0;
+    size_t n_filtered = 0;
     bool fatal, stalled;
 
     atomic_read_explicit(&q->fatal, &fatal, memory_order_acquire);
@@ -519,6 +580,21 @@ xvif_rx_send(struct xvif_queue *q, struct dp_packet_batch *batch)
         }
     }
 
+    {
+        /* Multicast the guest did not subscribe to (multicast control). */
+        size_t n_pass = 0;
+
+        for (size_t i = 0; i < n; i++) {
+            if (xvif_mcast_pass(q->dev, packets[i])) {
+                packets[n_pass++] = packets[i];
+            } else {
+                dp_packet_delete(packets[i]);
+                n_filtered++;
+            }
+        }
+        n = n_pass;
+    }
+
     if (userspace_tso_enabled()) {
         /* Offloads the guest cannot take are carried out here. */
         size_t n_exp = 0;
@@ -537,6 +613,7 @@ xvif_rx_send(struct xvif_queue *q, struct dp_packet_batch *batch)
     }
 
     ovs_mutex_lock(&q->rx_lock);
+    q->rx_stats.tx_mcast_filtered += n_filtered;
     if (q->rx_backlog_n) {
         rx_flush__(q);
     }
@@ -565,6 +642,46 @@ xvif_rx_send(struct xvif_queue *q, struct dp_packet_batch *batch)
     rx_backlog_set_count(q);
     ovs_mutex_unlock(&q->rx_lock);
     dp_packet_batch_init(batch);
+}
+
+/* Sends the packets of 'batch' to the guest of 'dev', which is connected,
+ * and frees them.  OVS chose transmit queue 'qid'; a guest that configured
+ * receive-side scaling (xvif-hash.c) gets each packet it hashes on the
+ * queue its mapping names instead, with the hash kept in the packet for
+ * the hash extra. */
+void
+xvif_rx_send_dev(struct netdev_xvif *dev, int qid,
+                 struct dp_packet_batch *batch)
+{
+    const struct xvif_hash_config *cfg = xvif_ctrl_hash_active(dev);
+    struct dp_packet_batch per_queue[XVIF_MAX_QUEUES];
+    unsigned int dflt = qid % dev->n_queues;
+    struct dp_packet *packet;
+
+    if (!cfg) {
+        xvif_rx_send(&dev->queues[dflt], batch);
+        return;
+    }
+    for (unsigned int i = 0; i < dev->n_queues; i++) {
+        dp_packet_batch_init(&per_queue[i]);
+    }
+    DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
+        unsigned int q = dflt;
+        uint32_t hash;
+        uint8_t htype;
+
+        if (xvif_hash_packet(cfg, packet, &hash, &htype)) {
+            dp_packet_set_rss_hash(packet, hash);
+            q = xvif_hash_queue(cfg, hash, dev->n_queues);
+        }
+        dp_packet_batch_add(&per_queue[q], packet);
+    }
+    dp_packet_batch_init(batch);
+    for (unsigned int i = 0; i < dev->n_queues; i++) {
+        if (!dp_packet_batch_is_empty(&per_queue[i])) {
+            xvif_rx_send(&dev->queues[i], &per_queue[i]);
+        }
+    }
 }
 
 /* Called by the queue's polling thread: delivers the backlog if there is

@@ -65,6 +65,10 @@ struct tx_pkt {
     uint16_t size;              /* The whole packet's size. */
     uint16_t gso_size;          /* Nonzero for a GSO packet, */
     uint8_t gso_type;           /* with its XEN_NETIF_GSO_TYPE_*. */
+    bool has_hash;              /* A usable hash extra: 'hash' is the */
+    uint32_t hash;              /* guest's RSS hash of the packet. */
+    uint8_t mcast_op;           /* XEN_NETIF_EXTRA_TYPE_MCAST_ADD or _DEL */
+    uint8_t mcast_addr[6];      /* for a multicast-control request, or 0. */
     unsigned int seg_start;     /* Its grant-copy segments, */
     unsigned int n_segs;        /* in the queue's scratch array. */
     struct dp_packet *packet;   /* NULL if dropped before copying. */
@@ -165,10 +169,20 @@ tx_parse(struct xvif_queue *q, RING_IDX idx, RING_IDX rp,
 
             case XEN_NETIF_EXTRA_TYPE_MCAST_ADD:
             case XEN_NETIF_EXTRA_TYPE_MCAST_DEL:
+                /* Multicast control: the "packet" is a request, applied
+                 * by xvif_tx_recv() and not forwarded. */
+                pkt->mcast_op = extra.type;
+                memcpy(pkt->mcast_addr, extra.u.mcast.addr,
+                       sizeof pkt->mcast_addr);
+                break;
+
             case XEN_NETIF_EXTRA_TYPE_HASH:
-                /* Multicast control is not offered, and a hash is only a
-                 * hint: accepted and ignored, as Linux does without
-                 * feature-multicast-control. */
+                /* The guest's RSS hash of the packet: a hint for OVS, kept
+                 * when its type is one netif.h defines, as Linux does. */
+                if (extra.u.hash.type <= _XEN_NETIF_CTRL_HASH_TYPE_IPV6_TCP) {
+                    pkt->has_hash = true;
+                    memcpy(&pkt->hash, extra.u.hash.value, sizeof pkt->hash);
+                }
                 break;
 
             case XEN_NETIF_EXTRA_TYPE_NONE:
@@ -223,6 +237,11 @@ tx_parse(struct xvif_queue *q, RING_IDX idx, RING_IDX rp,
     if (pkt->n_data > XVIF_TX_MAX_SLOTS) {
         q->tx_stats.rx_too_many_slots++;
         return TX_PARSE_DROP;
+    }
+    if (pkt->mcast_op) {
+        /* A multicast-control request carries no packet (its data slot
+         * is usually empty). */
+        return TX_PARSE_OK;
     }
     if (first.size < ETH_HEADER_LEN) {
         q->tx_stats.rx_bad_request++;
@@ -280,6 +299,10 @@ tx_finish(struct xvif_queue *q, struct tx_pkt *pkt,
     int error;
 
     pkt->packet = NULL;
+    if (pkt->has_hash) {
+        dp_packet_set_rss_hash(packet, pkt->hash);
+        q->tx_stats.rx_hash++;
+    }
     if (pkt->gso_size && userspace_tso_enabled()) {
         bool is_ipv6 = pkt->gso_type == XEN_NETIF_GSO_TYPE_TCPV6;
         size_t l3_ofs, hdr_len;
@@ -326,6 +349,10 @@ tx_finish(struct xvif_queue *q, struct tx_pkt *pkt,
         q->tx_stats.rx_gso_packets++;
         for (size_t i = 0; i < n; i++) {
             tx_csum_good(q->gso_segs[i]);
+            if (pkt->has_hash) {
+                /* Every segment is of the guest-hashed flow. */
+                dp_packet_set_rss_hash(q->gso_segs[i], pkt->hash);
+            }
         }
         q->gso_n = n;
         q->gso_next = 0;
@@ -352,6 +379,31 @@ tx_finish(struct xvif_queue *q, struct tx_pkt *pkt,
         tx_csum_good(packet);
     }
     dp_packet_batch_add(batch, packet);
+}
+
+/* Applies the multicast-control request 'pkt' (MCAST_ADD or _DEL) and
+ * returns the status of its response. */
+static int16_t
+tx_mcast(struct xvif_queue *q, const struct tx_pkt *pkt)
+{
+    if (pkt->mcast_op == XEN_NETIF_EXTRA_TYPE_MCAST_DEL) {
+        xvif_mcast_del(q->dev, pkt->mcast_addr);
+        q->tx_stats.rx_mcast_del++;
+    } else if (xvif_mcast_add(q->dev, pkt->mcast_addr)) {
+        q->tx_stats.rx_mcast_add++;
+    } else {
+        /* Not a multicast address, or the list is full. */
+        VLOG_WARN_RL(&rl, "%s: guest cannot subscribe to %02x:%02x:%02x:"
+                     "%02x:%02x:%02x (%u of %d groups)",
+                     netdev_get_name(&q->dev->up), pkt->mcast_addr[0],
+                     pkt->mcast_addr[1], pkt->mcast_addr[2],
+                     pkt->mcast_addr[3], pkt->mcast_addr[4],
+                     pkt->mcast_addr[5], xvif_mcast_count(q->dev),
+                     XVIF_MCAST_MAX);
+        q->tx_stats.rx_mcast_refused++;
+        return NETIF_RSP_ERROR;
+    }
+    return NETIF_RSP_OKAY;
 }
 
 /* Receives up to one batch of packets from guest TX queue 'q' into 'batch'.
@@ -411,6 +463,10 @@ xvif_tx_recv(struct xvif_queue *q, struct dp_packet_batch *batch,
         if (r == TX_PARSE_DROP) {
             pkt->status = NETIF_RSP_ERROR;
             q->tx_stats.rx_errors++;
+            continue;
+        }
+        if (pkt->mcast_op) {
+            pkt->status = tx_mcast(q, pkt);
             continue;
         }
 

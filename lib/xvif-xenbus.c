@@ -608,9 +608,10 @@ backend_publish_features(struct xvif_backend *be)
         { "feature-rx-copy", "1" },
         { "feature-rx-flip", "0" },
         { "feature-split-event-channels", "1" },
-        { "feature-multicast-control", "0" },
-        { "feature-dynamic-multicast-control", "0" },
+        { "feature-multicast-control", "1" },
+        { "feature-dynamic-multicast-control", "1" },
         { "feature-ctrl-ring", "1" },
+        { "feature-xdp-headroom", "1" },
     };
 
     for (int attempt = 0; attempt < 10; attempt++) {
@@ -638,6 +639,67 @@ backend_publish_features(struct xvif_backend *be)
         }
     }
     return false;
+}
+
+/* Reads the frontend's "xdp-headroom" (absent or unparsable: 0) into
+ * '*headroom'.  Returns false if it asks for more than xvif gives. */
+static bool
+backend_read_xdp_headroom(struct xvif_backend *be, uint16_t *headroom)
+{
+    bool ok = true;
+    unsigned long long h = xs_get_uint(be->fe_path, "xdp-headroom",
+                                       ULLONG_MAX, 0, &ok);
+
+    *headroom = 0;
+    if (!ok) {
+        return true;
+    }
+    if (h > XVIF_MAX_XDP_HEADROOM) {
+        return false;
+    }
+    *headroom = h;
+    return true;
+}
+
+/* Applies what a connected frontend may change without reconnecting:
+ * request-multicast-control (we offer feature-dynamic-multicast-control)
+ * and, when it reconfigures (Linux's netfront attaching or detaching an
+ * XDP program: frontend Reconfiguring, backend Reconfigured, frontend
+ * Connected again), xdp-headroom. */
+static void
+backend_update_live(struct xvif_backend *be, bool reconfiguring)
+{
+    struct netdev_xvif *dev = be->dev;
+    bool filter = xs_get_bool(be->fe_path, "request-multicast-control");
+    bool old_filter;
+
+    atomic_read_relaxed(&dev->mcast_filter, &old_filter);
+    if (filter != old_filter) {
+        VLOG_INFO("%s: guest turned multicast filtering %s",
+                  netdev_get_name(&dev->up), filter ? "on" : "off");
+        atomic_store_relaxed(&dev->mcast_filter, filter);
+        netdev_change_seq_changed(&dev->up);
+    }
+
+    if (reconfiguring) {
+        unsigned int old_headroom;
+        uint16_t headroom;
+
+        atomic_read_relaxed(&dev->xdp_headroom, &old_headroom);
+        if (!backend_read_xdp_headroom(be, &headroom)) {
+            VLOG_WARN_RL(&rl, "%s: guest asked for xdp-headroom above the "
+                         "maximum %d: keeping %u", netdev_get_name(&dev->up),
+                         XVIF_MAX_XDP_HEADROOM, old_headroom);
+            headroom = old_headroom;
+        }
+        if (headroom != old_headroom) {
+            VLOG_INFO("%s: RX headroom %u -> %"PRIu16" (xdp-headroom)",
+                      netdev_get_name(&dev->up), old_headroom, headroom);
+            atomic_store_relaxed(&dev->xdp_headroom, headroom);
+            netdev_change_seq_changed(&dev->up);
+        }
+        dev->n_xdp_changes++;
+    }
 }
 
 /* Reads and validates the frontend's connection keys into 'fe'.  Returns
@@ -674,6 +736,10 @@ backend_read_frontend(struct xvif_backend *be, struct xvif_frontend *fe)
     fe->ipv6_csum = xs_get_bool(be->fe_path, "feature-ipv6-csum-offload");
     fe->no_csum = xs_get_bool(be->fe_path, "feature-no-csum-offload");
     fe->multicast = xs_get_bool(be->fe_path, "request-multicast-control");
+    if (!backend_read_xdp_headroom(be, &fe->xdp_headroom)) {
+        return xasprintf("xdp-headroom above the maximum %d (buggy or "
+                         "malicious guest)", XVIF_MAX_XDP_HEADROOM);
+    }
     {
         /* The control ring is optional; as with Linux's netback, a
          * frontend that shares one must give both keys. */
@@ -973,10 +1039,33 @@ backend_update(struct xvif_backend *be)
         }
         break;
 
+    case XenbusStateReconfiguring:
+        /* Linux's netfront around an XDP program change. */
+        if (be->dev && be->dev->connected
+            && (be->state == XenbusStateConnected
+                || be->state == XenbusStateReconfigured)) {
+            backend_update_live(be, true);
+            backend_set_state(be, XenbusStateReconfigured);
+        }
+        break;
+
     case XenbusStateInitialised:
     case XenbusStateConnected:
         if (be->state == XenbusStateClosing) {
             break;
+        }
+        if (be->state == XenbusStateReconfigured) {
+            /* The frontend is done reconfiguring.  Its xdp-headroom may
+             * have been written after it announced Reconfiguring. */
+            if (be->dev && be->dev->connected) {
+                backend_update_live(be, true);
+            }
+            backend_set_state(be, XenbusStateConnected);
+            break;
+        }
+        if (be->dev && be->dev->connected
+            && be->state == XenbusStateConnected) {
+            backend_update_live(be, false);
         }
         if (be->state == XenbusStateClosed) {
             if (!be->online) {

@@ -34,6 +34,7 @@ TESTSUITE_AT = \
 	tests/xvif-controller.at \
 	tests/xvif-ovn.at \
 	tests/xvif-offload.at \
+	tests/xvif-netif.at \
 	tests/xvif-hostile.at \
 	tests/xvif-restart.at \
 	tests/xvif-ctl.at \
@@ -101,6 +102,15 @@ tests_test_xvif_offload_SOURCES = \
 	lib/xvif-offload.h
 tests_test_xvif_offload_CFLAGS = $(AM_CFLAGS)
 tests_test_xvif_offload_LDADD = $(OVS_LIBOPENVSWITCH)
+
+# Test driver for the Toeplitz hash and the hash control requests.
+noinst_PROGRAMS += tests/test-xvif-hash
+tests_test_xvif_hash_SOURCES = \
+	tests/test-xvif-hash.c \
+	lib/xvif-hash.c \
+	lib/xvif-hash.h
+tests_test_xvif_hash_CFLAGS = $(AM_CFLAGS)
+tests_test_xvif_hash_LDADD = $(OVS_LIBOPENVSWITCH)
 
 # Scriptable XenStore client for the xensim-xenstored tests.
 noinst_PROGRAMS += tests/test-xenstore-client

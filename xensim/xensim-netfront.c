@@ -44,6 +44,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <linux/if_tun.h>
+#include <sched.h>
 #include <linux/virtio_net.h>
 #include <net/if.h>
 #include <spawn.h>
@@ -95,6 +96,10 @@ BUILD_ASSERT_DECL(NF_RX_RING_SIZE == 256);
 #define NF_BUDGET 256               /* Packets per queue per iteration. */
 #define NF_VNET_HDR_LEN (sizeof(struct virtio_net_hdr))
 
+/* Linux's XEN_NETIF_EXTRA_TYPE_XDP (not in Xen's 4.17 netif.h): an RX
+ * extra whose first 16 bits of data are the headroom. */
+#define NF_EXTRA_TYPE_XDP 5
+
 /* Per-queue counters. */
 struct nf_stats {
     uint64_t tx_packets;            /* Packets put on the TX ring. */
@@ -117,6 +122,14 @@ struct nf_stats {
     uint64_t notify_rx_sent;
     uint64_t notify_tx_received;    /* ...and received. */
     uint64_t notify_rx_received;
+    uint64_t rx_hash_ok;            /* Hash extra matching our own hash. */
+    uint64_t rx_hash_bad;           /* ...not matching it. */
+    uint64_t rx_hash_missing;       /* Hashable, RSS on, no extra. */
+    uint64_t rx_hash_wrong_queue;   /* Not on the queue our table names. */
+    uint64_t rx_xdp;                /* With an XDP extra. */
+    uint64_t rx_offset_bad;         /* Data not at the headroom asked. */
+    uint64_t mcast_ok;              /* MCAST_ADD/DEL answered OKAY. */
+    uint64_t mcast_errors;          /* ...answered with an error. */
 };
 
 /* Receive coalescing state (see nf_gro_receive()). */
@@ -148,6 +161,7 @@ struct nf_queue {
     uint8_t *tx_page[NF_TX_RING_SIZE];
     bool tx_busy[NF_TX_RING_SIZE];
     bool tx_filled[NF_TX_RING_SIZE];    /* Holds the generator's frame. */
+    bool tx_mcast[NF_TX_RING_SIZE];     /* A multicast-control request. */
     uint16_t tx_free[NF_TX_RING_SIZE];  /* Stack of free ids. */
     unsigned int n_tx_free;
 
@@ -183,6 +197,9 @@ static bool no_rx_notify;
 static bool no_gro;
 static bool close_cycle;
 static bool use_static_grants;
+static bool use_rss;                /* --rss: hash like Windows' xenvif. */
+static bool use_mcast;              /* --mcast: request-multicast-control. */
+static unsigned int xdp_headroom;   /* --xdp-headroom, netfront/xdp. */
 static char *unixctl_path;
 
 /* Hostile mode (--hostile): protocol violations, see "Hostile guest"
@@ -205,6 +222,7 @@ static int tap_mtu;
 static size_t gen_size;
 static uint64_t gen_count;          /* 0: unlimited. */
 static uint64_t gen_rate;           /* Packets per second, 0: unlimited. */
+static unsigned int gen_flows;      /* >1: vary source address and port. */
 static struct eth_addr gen_dst = ETH_ADDR_C(ff, ff, ff, ff, ff, ff);
 static bool sink;
 static char *pcap_in_name;
@@ -252,6 +270,40 @@ static uint64_t ctrl_requests, ctrl_failures;
 static unsigned int static_grants[NF_MAX_QUEUES];   /* Mapped, per queue. */
 static bool static_grants_done;     /* Set up for this connection. */
 
+/* Receive-side scaling (--rss), set up over the control ring once the
+ * backend is Connected, in the order Windows' xenvif does it.  The key and
+ * table are ours, to check every hash extra and every queue choice of the
+ * backend with our own Toeplitz implementation. */
+static bool rss_done;               /* Set up for this connection. */
+static bool rss_active;             /* ...successfully. */
+static uint32_t rss_flags;          /* XEN_NETIF_CTRL_HASH_TYPE_*. */
+static uint32_t rss_mapping_size;
+static uint32_t rss_mapping[128];
+static uint64_t rss_failures;
+
+/* Microsoft's RSS verification key: what Windows uses by default. */
+static const uint8_t rss_key[40] = {
+    0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2,
+    0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0,
+    0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4,
+    0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c,
+    0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+/* Multicast control (--mcast): the groups the guest's stack joined on the
+ * tap (read from the namespace's /proc/net/dev_mcast), and those the
+ * backend has been told about. */
+#define NF_MCAST_MAX 256
+static bool be_mcast, be_xdp;       /* Backend features. */
+static int dev_mcast_fd = -1;
+static long long int next_mcast_poll;
+static struct sset mcast_told = SSET_INITIALIZER(&mcast_told);
+static uint64_t mcast_add_sent, mcast_del_sent;
+
+/* XDP headroom: the frontend's Reconfiguring cycle (netfront/xdp). */
+static bool xdp_reconfiguring;
+static uint64_t xdp_changes;
+
 /* Statistics of torn-down connections, so counters survive reconnects. */
 static struct nf_stats old_stats;
 static uint64_t n_connects, n_disconnects, leaked_grants;
@@ -280,6 +332,7 @@ static bool hostile_connect_keys(xs_transaction_t, const char *dir,
                                  struct nf_queue *);
 static bool hostile_connect_top_keys(xs_transaction_t);
 static void hostile_run(void);
+static void mcast_open(const char *netns);
 static void nf_unixctl_attack(struct unixctl_conn *, int argc,
                               const char *argv[], void *aux);
 
@@ -469,6 +522,7 @@ nf_ctrl_create(void)
     }
     ctrl_on = true;
     static_grants_done = false;
+    rss_done = false;
     memset(static_grants, 0, sizeof static_grants);
     return true;
 }
@@ -590,6 +644,197 @@ nf_ctrl_static_grants(void)
             VLOG_WARN("queue %u: backend refused %"PRIu32" static grants "
                       "(status %"PRId64")", i, ctrl_table_n, st);
         }
+    }
+}
+
+/* Receive-side scaling. */
+
+/* Returns bit 'i' of the 'len'-byte big-endian bit string 'p' (0 beyond
+ * it). */
+static unsigned int
+nf_bit(const uint8_t *p, size_t len, size_t i)
+{
+    return i / 8 < len ? (p[i / 8] >> (7 - i % 8)) & 1 : 0;
+}
+
+/* The Toeplitz hash as netif.h words it, bit by bit: for every set input
+ * bit i, the 32 key bits starting at bit i are folded in.  (Deliberately
+ * not the backend's formulation.) */
+static uint32_t
+nf_toeplitz(const uint8_t *key, size_t key_len, const uint8_t *in,
+            size_t in_len)
+{
+    uint32_t hash = 0;
+
+    for (size_t i = 0; i < in_len * 8; i++) {
+        if (nf_bit(in, in_len, i)) {
+            uint32_t window = 0;
+
+            for (size_t j = 0; j < 32; j++) {
+                window = (window << 1) | nf_bit(key, key_len, i + j);
+            }
+            hash ^= window;
+        }
+    }
+    return hash;
+}
+
+/* Hashes the Ethernet frame 'p' of 'len' bytes as a backend must under
+ * 'rss_flags'.  Returns false if the frame is of no type we asked for. */
+static bool
+nf_hash_frame(const uint8_t *p, size_t len, uint32_t *hash, uint8_t *htype)
+{
+    uint8_t in[36];
+    size_t n;
+
+    if (len >= ETH_HEADER_LEN + 20 && p[12] == 0x08 && p[13] == 0x00
+        && (p[14] >> 4) == 4) {
+        const uint8_t *ip = p + ETH_HEADER_LEN;
+        size_t ihl = (ip[0] & 0xf) * 4;
+        bool frag = ((ip[6] & 0x3f) << 8 | ip[7]) != 0;
+
+        if (ihl < 20 || ETH_HEADER_LEN + ihl > len) {
+            return false;
+        }
+        memcpy(in, ip + 12, 8);
+        if (ip[9] == IPPROTO_TCP && !frag
+            && ETH_HEADER_LEN + ihl + 4 <= len
+            && rss_flags & XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP) {
+            memcpy(in + 8, ip + ihl, 4);
+            n = 12;
+            *htype = _XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP;
+        } else if (rss_flags & XEN_NETIF_CTRL_HASH_TYPE_IPV4) {
+            n = 8;
+            *htype = _XEN_NETIF_CTRL_HASH_TYPE_IPV4;
+        } else {
+            return false;
+        }
+    } else if (len >= ETH_HEADER_LEN + 40 && p[12] == 0x86 && p[13] == 0xdd
+               && (p[14] >> 4) == 6) {
+        const uint8_t *ip = p + ETH_HEADER_LEN;
+
+        memcpy(in, ip + 8, 32);
+        if (ip[6] == IPPROTO_TCP && ETH_HEADER_LEN + 44 <= len
+            && rss_flags & XEN_NETIF_CTRL_HASH_TYPE_IPV6_TCP) {
+            memcpy(in + 32, ip + 40, 4);
+            n = 36;
+            *htype = _XEN_NETIF_CTRL_HASH_TYPE_IPV6_TCP;
+        } else if (rss_flags & XEN_NETIF_CTRL_HASH_TYPE_IPV6) {
+            n = 32;
+            *htype = _XEN_NETIF_CTRL_HASH_TYPE_IPV6;
+        } else {
+            return false;
+        }
+    } else {
+        return false;
+    }
+    *hash = nf_toeplitz(rss_key, sizeof rss_key, in, n);
+    return true;
+}
+
+/* Sets up receive-side scaling over the control ring as Windows' xenvif
+ * does: algorithm, the flags the backend offers, the key, the table size
+ * and a table spreading the queues round-robin. */
+static void
+nf_ctrl_rss(void)
+{
+    uint32_t data, size;
+    int64_t st;
+
+    rss_done = true;
+    rss_active = false;
+    st = nf_ctrl_call(XEN_NETIF_CTRL_TYPE_SET_HASH_ALGORITHM,
+                      XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ, 0, 0, &data);
+    if (st != XEN_NETIF_CTRL_STATUS_SUCCESS) {
+        goto fail;
+    }
+    st = nf_ctrl_call(XEN_NETIF_CTRL_TYPE_GET_HASH_FLAGS, 0, 0, 0, &data);
+    if (st != XEN_NETIF_CTRL_STATUS_SUCCESS) {
+        goto fail;
+    }
+    rss_flags = data & (XEN_NETIF_CTRL_HASH_TYPE_IPV4
+                        | XEN_NETIF_CTRL_HASH_TYPE_IPV4_TCP
+                        | XEN_NETIF_CTRL_HASH_TYPE_IPV6
+                        | XEN_NETIF_CTRL_HASH_TYPE_IPV6_TCP);
+    memcpy(ctrl_table, rss_key, sizeof rss_key);
+    st = nf_ctrl_call(XEN_NETIF_CTRL_TYPE_SET_HASH_KEY, ctrl_table_ref,
+                      sizeof rss_key, 0, &data);
+    if (st != XEN_NETIF_CTRL_STATUS_SUCCESS) {
+        goto fail;
+    }
+    st = nf_ctrl_call(XEN_NETIF_CTRL_TYPE_GET_HASH_MAPPING_SIZE, 0, 0, 0,
+                      &size);
+    if (st != XEN_NETIF_CTRL_STATUS_SUCCESS) {
+        goto fail;
+    }
+    size = MIN(size, ARRAY_SIZE(rss_mapping));
+    if (size) {
+        uint32_t *table = ALIGNED_CAST(uint32_t *, ctrl_table);
+
+        st = nf_ctrl_call(XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING_SIZE, size,
+                          0, 0, &data);
+        if (st != XEN_NETIF_CTRL_STATUS_SUCCESS) {
+            goto fail;
+        }
+        for (uint32_t i = 0; i < size; i++) {
+            rss_mapping[i] = table[i] = i % n_queues;
+        }
+        st = nf_ctrl_call(XEN_NETIF_CTRL_TYPE_SET_HASH_MAPPING,
+                          ctrl_table_ref, size, 0, &data);
+        if (st != XEN_NETIF_CTRL_STATUS_SUCCESS) {
+            goto fail;
+        }
+    }
+    rss_mapping_size = size;
+    /* The flags last: from now on the backend hashes. */
+    st = nf_ctrl_call(XEN_NETIF_CTRL_TYPE_SET_HASH_FLAGS, rss_flags, 0, 0,
+                      &data);
+    if (st != XEN_NETIF_CTRL_STATUS_SUCCESS) {
+        goto fail;
+    }
+    rss_active = true;
+    VLOG_INFO("receive-side scaling: flags %#"PRIx32", mapping of %"PRIu32
+              " entries over %u queue(s)", rss_flags, size, n_queues);
+    return;
+
+fail:
+    rss_failures++;
+    VLOG_WARN("receive-side scaling refused by the backend (status %"PRId64
+              ")", st);
+}
+
+/* Checks what the backend did with received frame 'frame' of 'len' bytes
+ * on 'q' against receive-side scaling: 'hash' is its hash extra, if any. */
+static void
+nf_rx_check_hash(struct nf_queue *q, const uint8_t *frame, size_t len,
+                 const struct netif_extra_info *hash)
+{
+    uint32_t want, got;
+    uint8_t htype;
+
+    if (!rss_active || !nf_hash_frame(frame, len, &want, &htype)) {
+        if (hash) {
+            q->stats.rx_hash_bad++;
+        }
+        return;
+    }
+    if (!hash) {
+        q->stats.rx_hash_missing++;
+        return;
+    }
+    memcpy(&got, hash->u.hash.value, sizeof got);
+    if (got != want || hash->u.hash.type != htype
+        || hash->u.hash.algorithm != XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ) {
+        VLOG_WARN_RL(&rl, "queue %u: hash extra %#"PRIx32" type %u, "
+                     "expected %#"PRIx32" type %u", q->index, got,
+                     hash->u.hash.type, want, htype);
+        q->stats.rx_hash_bad++;
+        return;
+    }
+    q->stats.rx_hash_ok++;
+    if ((rss_mapping_size ? rss_mapping[want % rss_mapping_size]
+         : want % n_queues) != q->index) {
+        q->stats.rx_hash_wrong_queue++;
     }
 }
 
@@ -1106,8 +1351,9 @@ nf_rx_poll__(struct nf_queue *q)
 
         while (cons != prod && budget) {
             netif_rx_response_t first, rsp;
-            struct netif_extra_info gso;
-            bool have_gso = false, bad = false;
+            struct netif_extra_info gso, hash;
+            bool have_gso = false, have_hash = false, bad = false;
+            int xdp = -1;           /* The XDP extra's headroom. */
             RING_IDX idx = cons;
             size_t len = 0;
             unsigned int n_frags = 0;
@@ -1129,6 +1375,12 @@ nf_rx_poll__(struct nf_queue *q)
                     if (ex.type == XEN_NETIF_EXTRA_TYPE_GSO) {
                         gso = ex;
                         have_gso = true;
+                    } else if (ex.type == XEN_NETIF_EXTRA_TYPE_HASH) {
+                        hash = ex;
+                        have_hash = true;
+                    } else if (ex.type == NF_EXTRA_TYPE_XDP && xdp_headroom) {
+                        /* Linux's netfront knows it once it asked. */
+                        xdp = ex.u.pad[0];
                     } else if (ex.type == XEN_NETIF_EXTRA_TYPE_NONE
                                || ex.type >= XEN_NETIF_EXTRA_TYPE_MAX) {
                         bad = true;
@@ -1152,7 +1404,12 @@ nf_rx_poll__(struct nf_queue *q)
                 } else if (rsp.offset + rsp.status > XENSIM_PAGE_SIZE
                            || len + rsp.status > NF_MAX_FRAME) {
                     bad = true;
-                } else if (!bad && !sink) {
+                } else if (rsp.offset != (xdp >= 0 ? xdp : 0)) {
+                    /* Linux's netfront reads the data at the headroom the
+                     * XDP extra announces; without one, at 0. */
+                    q->stats.rx_offset_bad++;
+                    bad = true;
+                } else if (!bad && (!sink || (rss_active && !len))) {
                     memcpy(frame_buf + NF_VNET_HDR_LEN + len,
                            q->rx_page[buf] + rsp.offset, rsp.status);
                 }
@@ -1188,6 +1445,16 @@ nf_rx_poll__(struct nf_queue *q)
             q->stats.rx_bytes += len;
             if (have_gso) {
                 q->stats.rx_gso++;
+            }
+            if (xdp >= 0) {
+                q->stats.rx_xdp++;
+            }
+            if (use_rss) {
+                nf_rx_check_hash(q, frame_buf + NF_VNET_HDR_LEN,
+                                 sink ? MIN(len, first.status) : len,
+                                 have_hash ? &hash : NULL);
+            } else if (have_hash) {
+                q->stats.rx_hash_bad++;     /* Never asked for. */
             }
             if (first.flags & NETRXF_csum_blank) {
                 q->stats.rx_csum_blank++;
@@ -1263,7 +1530,14 @@ nf_tx_gc(struct nf_queue *q)
             q->tx_busy[rsp.id] = false;
             q->tx_free[q->n_tx_free++] = rsp.id;
             q->stats.tx_responses++;
-            if (rsp.status != NETIF_RSP_OKAY) {
+            if (q->tx_mcast[rsp.id]) {
+                q->tx_mcast[rsp.id] = false;
+                if (rsp.status == NETIF_RSP_OKAY) {
+                    q->stats.mcast_ok++;
+                } else {
+                    q->stats.mcast_errors++;
+                }
+            } else if (rsp.status != NETIF_RSP_OKAY) {
                 q->stats.tx_error_responses++;
             }
         }
@@ -1351,6 +1625,119 @@ nf_tx_push(struct nf_queue *q)
         xensim_evtchn_notify(evtchn, q->tx_port);
         q->stats.notify_tx_sent++;
     }
+}
+
+/* Multicast control. */
+
+/* Puts a multicast-control request ('op' XEN_NETIF_EXTRA_TYPE_MCAST_ADD or
+ * _DEL for 'addr') on 'q', as Windows' xenvif does: an empty data slot
+ * followed by the extra.  Returns false if there is no room. */
+static bool
+nf_tx_mcast(struct nf_queue *q, uint8_t op, const struct eth_addr *addr)
+{
+    netif_tx_request_t *req;
+    struct netif_extra_info *ex;
+    uint16_t id;
+
+    if (!nf_tx_room(q, 1, 1)) {
+        return false;
+    }
+    id = q->tx_free[--q->n_tx_free];
+    q->tx_busy[id] = true;
+    q->tx_mcast[id] = true;
+    req = RING_GET_REQUEST(&q->tx, q->tx.req_prod_pvt);
+    req->gref = q->tx_gref[id];
+    req->offset = 0;
+    req->flags = NETTXF_extra_info;
+    req->id = id;
+    req->size = 0;
+    q->tx.req_prod_pvt++;
+    ex = (struct netif_extra_info *) RING_GET_REQUEST(&q->tx,
+                                                      q->tx.req_prod_pvt);
+    memset(ex, 0, sizeof *ex);
+    ex->type = op;
+    memcpy(ex->u.mcast.addr, addr->ea, ETH_ADDR_LEN);
+    q->tx.req_prod_pvt++;
+    if (op == XEN_NETIF_EXTRA_TYPE_MCAST_ADD) {
+        mcast_add_sent++;
+    } else {
+        mcast_del_sent++;
+    }
+    return true;
+}
+
+/* Reads the link-layer groups the guest's stack joined on the tap (the
+ * namespace's /proc/net/dev_mcast) into 'groups'.  Returns false if it
+ * cannot. */
+static bool
+nf_mcast_read(struct sset *groups)
+{
+    char buf[16384];
+    ssize_t n;
+
+    if (dev_mcast_fd < 0 || lseek(dev_mcast_fd, 0, SEEK_SET) < 0) {
+        return false;
+    }
+    n = read(dev_mcast_fd, buf, sizeof buf - 1);
+    if (n < 0) {
+        return false;
+    }
+    buf[n] = '\0';
+    for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char name[IFNAMSIZ + 1], hex[13];
+        int ifindex, users, global;
+
+        /* "ifindex name users global 01005e000001" */
+        if (sscanf(line, "%d %16s %d %d %12s", &ifindex, name, &users,
+                   &global, hex) == 5 && !strcmp(name, tap_name)
+            && strlen(hex) == 12) {
+            char mac_s[ETH_ADDR_STRLEN + 1];
+
+            snprintf(mac_s, sizeof mac_s, "%.2s:%.2s:%.2s:%.2s:%.2s:%.2s",
+                     hex, hex + 2, hex + 4, hex + 6, hex + 8, hex + 10);
+            sset_add(groups, mac_s);
+        }
+    }
+    return true;
+}
+
+/* Tells the backend about the groups the tap joined and left since the
+ * last time (--mcast in tap mode), ten times a second. */
+static void
+nf_mcast_run(void)
+{
+    struct sset now = SSET_INITIALIZER(&now);
+    struct nf_queue *q = n_queues ? queues[0] : NULL;
+    const char *g;
+
+    if (!use_mcast || !be_mcast || dev_mcast_fd < 0 || !q
+        || time_msec() < next_mcast_poll) {
+        return;
+    }
+    next_mcast_poll = time_msec() + 100;
+    if (!nf_mcast_read(&now)) {
+        sset_destroy(&now);
+        return;
+    }
+    SSET_FOR_EACH (g, &now) {
+        struct eth_addr ea;
+
+        if (!sset_contains(&mcast_told, g) && eth_addr_from_string(g, &ea)
+            && nf_tx_mcast(q, XEN_NETIF_EXTRA_TYPE_MCAST_ADD, &ea)) {
+            sset_add(&mcast_told, g);
+        }
+    }
+    SSET_FOR_EACH_SAFE (g, &mcast_told) {
+        struct eth_addr ea;
+
+        if (!sset_contains(&now, g) && eth_addr_from_string(g, &ea)
+            && nf_tx_mcast(q, XEN_NETIF_EXTRA_TYPE_MCAST_DEL, &ea)) {
+            sset_find_and_delete(&mcast_told, g);
+        }
+    }
+    nf_tx_push(q);
+    sset_destroy(&now);
 }
 
 /* Hostile guest.
@@ -2007,7 +2394,24 @@ nf_tx_gen(struct nf_queue *q)
     unsigned int n_data = DIV_ROUND_UP(gen_size, XENSIM_PAGE_SIZE);
 
     while (allowed-- && nf_tx_room(q, n_data, 0)) {
-        nf_tx_queue(q, gen_frame, gen_size, 0, NULL, n_data == 1);
+        if (gen_flows > 1) {
+            /* Flow f: source 10.1.f/256.f%256, source port 1024 + f. */
+            unsigned int f = gen_sent % gen_flows;
+            uint8_t *ip = gen_frame + ETH_HEADER_LEN;
+            ovs_be16 sum;
+
+            ip[12] = 10;
+            ip[13] = 1;
+            ip[14] = f >> 8;
+            ip[15] = f;
+            ip[10] = ip[11] = 0;
+            sum = csum(ip, IP_HEADER_LEN);
+            memcpy(ip + 10, &sum, 2);
+            ip[IP_HEADER_LEN] = (1024 + f) >> 8;
+            ip[IP_HEADER_LEN + 1] = 1024 + f;
+        }
+        nf_tx_queue(q, gen_frame, gen_size, 0, NULL,
+                    n_data == 1 && gen_flows <= 1);
         gen_sent++;
     }
 }
@@ -2179,6 +2583,8 @@ nf_connect(void)
                      && xs_read_int(be_path, "feature-split-event-channels",
                                     0) == 1;
     be_max_queues = xs_read_int(be_path, "multi-queue-max-queues", 1);
+    be_mcast = xs_read_int(be_path, "feature-multicast-control", 0) == 1;
+    be_xdp = xs_read_int(be_path, "feature-xdp-headroom", 0) == 1;
     n_queues = MAX(1, MIN(req_queues, be_max_queues));
     if (mode == NF_MODE_TAP) {
         n_queues = MIN(n_queues, n_tap_fds);
@@ -2197,7 +2603,8 @@ nf_connect(void)
         }
     }
 
-    if (use_static_grants && xs_read_int(be_path, "feature-ctrl-ring", 0) == 1
+    if ((use_static_grants || use_rss)
+        && xs_read_int(be_path, "feature-ctrl-ring", 0) == 1
         && !nf_ctrl_create()) {
         set_error("cannot set up the control ring");
         goto error;
@@ -2216,7 +2623,8 @@ nf_connect(void)
         static const char *const keys[] = {
             "tx-ring-ref", "rx-ring-ref", "event-channel",
             "event-channel-tx", "event-channel-rx", "ctrl-ring-ref",
-            "event-channel-ctrl",
+            "event-channel-ctrl", "request-multicast-control",
+            "xdp-headroom",
         };
         for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
             xs_rm_key(t, fe_path, keys[k]);
@@ -2269,6 +2677,12 @@ nf_connect(void)
                   && xs_write_uint(t, fe_path, "event-channel-ctrl",
                                    ctrl_port));
         }
+        if (ok && use_mcast && be_mcast) {
+            ok = xs_write_key(t, fe_path, "request-multicast-control", "1");
+        }
+        if (ok && xdp_headroom && be_xdp) {
+            ok = xs_write_uint(t, fe_path, "xdp-headroom", xdp_headroom);
+        }
         ok = ok && hostile_connect_top_keys(t);
 
         if (!ok) {
@@ -2289,6 +2703,9 @@ nf_connect(void)
     }
     connected = true;
     be_connected = false;
+    rss_done = rss_active = false;
+    sset_clear(&mcast_told);    /* A new connection has an empty list. */
+    next_mcast_poll = 0;
     n_connects++;
     free(last_error);
     last_error = NULL;
@@ -2393,8 +2810,11 @@ nf_step__(void)
                 VLOG_INFO("backend connected");
                 be_connected = true;
             }
-            if (ctrl_on && !static_grants_done) {
+            if (ctrl_on && use_static_grants && !static_grants_done) {
                 nf_ctrl_static_grants();
+            }
+            if (ctrl_on && use_rss && !rss_done) {
+                nf_ctrl_rss();
             }
             return false;
         } else if (be_state == XenbusStateClosing
@@ -2428,8 +2848,23 @@ nf_step__(void)
         }
         return false;
 
-    case XenbusStateUnknown:
     case XenbusStateReconfiguring:
+        /* netfront/xdp: as Linux's netfront when an XDP program comes or
+         * goes, wait for the backend to have read xdp-headroom. */
+        if (be_state == XenbusStateReconfigured) {
+            xdp_reconfiguring = false;
+            xdp_changes++;
+            nf_switch_state(XenbusStateConnected);
+            return true;
+        } else if (be_state == XenbusStateClosing
+                   || be_state == XenbusStateClosed || be_state < 0) {
+            nf_disconnect();
+            nf_switch_state(XenbusStateClosed);
+            return true;
+        }
+        return false;
+
+    case XenbusStateUnknown:
     case XenbusStateReconfigured:
     default:
         return false;
@@ -2485,6 +2920,14 @@ nf_format_stats(struct ds *ds, const char *prefix, const struct nf_stats *s)
     NF_STAT(notify_rx_sent);
     NF_STAT(notify_tx_received);
     NF_STAT(notify_rx_received);
+    NF_STAT(rx_hash_ok);
+    NF_STAT(rx_hash_bad);
+    NF_STAT(rx_hash_missing);
+    NF_STAT(rx_hash_wrong_queue);
+    NF_STAT(rx_xdp);
+    NF_STAT(rx_offset_bad);
+    NF_STAT(mcast_ok);
+    NF_STAT(mcast_errors);
 #undef NF_STAT
 }
 
@@ -2512,6 +2955,16 @@ nf_unixctl_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
         ds_put_format(&ds, "ctrl_ring=%d\nctrl_requests=%"PRIu64"\n"
                       "ctrl_failures=%"PRIu64"\nstatic_grants=%u\n",
                       ctrl_on, ctrl_requests, ctrl_failures, n);
+    }
+    ds_put_format(&ds, "rss=%d\nrss_failures=%"PRIu64"\n"
+                  "mcast_add_sent=%"PRIu64"\nmcast_del_sent=%"PRIu64"\n"
+                  "mcast_groups=%"PRIuSIZE"\nxdp_headroom=%u\n"
+                  "xdp_changes=%"PRIu64"\n", rss_active, rss_failures,
+                  mcast_add_sent, mcast_del_sent, sset_count(&mcast_told),
+                  xdp_headroom, xdp_changes);
+    for (unsigned int i = 0; i < n_queues; i++) {
+        ds_put_format(&ds, "queue%u_rx_packets=%"PRIu64"\n", i,
+                      queues[i]->stats.rx_packets);
     }
     if (mode == NF_MODE_GEN) {
         ds_put_format(&ds, "gen_sent=%"PRIu64"\n", gen_sent);
@@ -2570,7 +3023,7 @@ nf_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
 }
 
 /* "netfront/ctrl TYPE [DATA0 [DATA1 [DATA2]]]": one raw control request;
- * DATA1 "table" stands for the grant of the table page. */
+ * a DATA "table" stands for the grant of the table page. */
 static void
 nf_unixctl_ctrl(struct unixctl_conn *conn, int argc, const char *argv[],
                 void *aux OVS_UNUSED)
@@ -2581,8 +3034,8 @@ nf_unixctl_ctrl(struct unixctl_conn *conn, int argc, const char *argv[],
     char *reply;
 
     for (int i = 2; i < argc; i++) {
-        if (i == 3 && !strcmp(argv[i], "table")) {
-            d[1] = ctrl_table_ref;
+        if (!strcmp(argv[i], "table")) {
+            d[i - 2] = ctrl_table_ref;
         } else {
             d[i - 2] = strtoul(argv[i], NULL, 0);
         }
@@ -2649,6 +3102,82 @@ nf_unixctl_ctrl_table(struct unixctl_conn *conn, int argc,
     ds_put_char(&ds, '\n');
     unixctl_command_reply(conn, ds_cstr(&ds));
     ds_destroy(&ds);
+}
+
+/* "netfront/ctrl-words WORD...": fills the table page with 32-bit words
+ * (hash keys and mapping tables for netfront/ctrl). */
+static void
+nf_unixctl_ctrl_words(struct unixctl_conn *conn, int argc,
+                      const char *argv[], void *aux OVS_UNUSED)
+{
+    uint32_t *words = ctrl_table ? ALIGNED_CAST(uint32_t *, ctrl_table)
+                                 : NULL;
+    char *reply;
+
+    if (!ctrl_on || !words) {
+        unixctl_command_reply_error(conn, "no control ring");
+        return;
+    }
+    for (int i = 1; i < argc; i++) {
+        words[i - 1] = strtoul(argv[i], NULL, 0);
+    }
+    reply = xasprintf("words=%d\n", argc - 1);
+    unixctl_command_reply(conn, reply);
+    free(reply);
+}
+
+/* "netfront/xdp HEADROOM": what Linux's netfront does when an XDP program
+ * is attached (256) or detached (0): Reconfiguring, xdp-headroom, wait for
+ * the backend's Reconfigured, Connected. */
+static void
+nf_unixctl_xdp(struct unixctl_conn *conn, int argc OVS_UNUSED,
+               const char *argv[], void *aux OVS_UNUSED)
+{
+    if (!nf_data_active()) {
+        unixctl_command_reply_error(conn, "not connected");
+        return;
+    }
+    if (!be_xdp) {
+        unixctl_command_reply_error(conn, "backend has no "
+                                    "feature-xdp-headroom");
+        return;
+    }
+    xdp_headroom = strtoul(argv[1], NULL, 0);
+    xdp_reconfiguring = true;
+    nf_switch_state(XenbusStateReconfiguring);
+    /* Linux writes the key after the state: the backend must cope. */
+    xs_write_uint(XBT_NULL, fe_path, "xdp-headroom", xdp_headroom);
+    nf_step();
+    unixctl_command_reply(conn, NULL);
+}
+
+/* "netfront/mcast add|del MAC": one multicast-control request;
+ * "netfront/mcast request 0|1": request-multicast-control (dynamic). */
+static void
+nf_unixctl_mcast(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                 const char *argv[], void *aux OVS_UNUSED)
+{
+    struct eth_addr ea;
+
+    if (!nf_data_active()) {
+        unixctl_command_reply_error(conn, "not connected");
+        return;
+    }
+    if (!strcmp(argv[1], "request")) {
+        xs_write_key(XBT_NULL, fe_path, "request-multicast-control",
+                     argv[2]);
+    } else if (!eth_addr_from_string(argv[2], &ea)) {
+        unixctl_command_reply_error(conn, "bad MAC");
+        return;
+    } else if (!nf_tx_mcast(queues[0], !strcmp(argv[1], "add")
+                            ? XEN_NETIF_EXTRA_TYPE_MCAST_ADD
+                            : XEN_NETIF_EXTRA_TYPE_MCAST_DEL, &ea)) {
+        unixctl_command_reply_error(conn, "TX ring full");
+        return;
+    } else {
+        nf_tx_push(queues[0]);
+    }
+    unixctl_command_reply(conn, NULL);
 }
 
 /* "netfront/close": orderly close, Closing then Closed. */
@@ -2798,6 +3327,53 @@ tap_setup(void)
     }
     if (tap_ip && !run_cmd(addr + skip)) {
         ovs_fatal(0, "%s: cannot add address %s", tap_name, tap_ip);
+    }
+    if (use_mcast) {
+        mcast_open(tap_netns);
+    }
+}
+
+/* Paths in macros: checkpatch reads the slashes of a string literal in a
+ * statement as operators. */
+#define NETNS_DIR "/run/netns"
+#define SELF_NETNS "/proc/self/ns/net"
+#define DEV_MCAST "/proc/self/net/dev_mcast"
+
+/* Opens /proc/net/dev_mcast of network namespace 'netns' (or ours), where
+ * the groups the guest's stack joins on the tap appear. */
+static void
+mcast_open(const char *netns)
+{
+    int self = -1;
+
+    if (netns) {
+        char *path = xasprintf("%s/%s", NETNS_DIR, netns);
+        int fd = open(path, O_RDONLY);
+
+        free(path);
+        self = open(SELF_NETNS, O_RDONLY);
+        if (fd < 0 || self < 0 || setns(fd, CLONE_NEWNET) < 0) {
+            VLOG_WARN("cannot enter netns %s (%s): no multicast control",
+                      netns, ovs_strerror(errno));
+            if (fd >= 0) {
+                close(fd);
+            }
+            if (self >= 0) {
+                close(self);
+            }
+            return;
+        }
+        close(fd);
+    }
+    dev_mcast_fd = open(DEV_MCAST, O_RDONLY);
+    if (dev_mcast_fd < 0) {
+        VLOG_WARN("%s: %s", DEV_MCAST, ovs_strerror(errno));
+    }
+    if (self >= 0) {
+        if (setns(self, CLONE_NEWNET) < 0) {
+            ovs_fatal(errno, "cannot return to our network namespace");
+        }
+        close(self);
     }
 }
 
@@ -2952,6 +3528,12 @@ main(int argc, char *argv[])
                              1, 4, nf_unixctl_ctrl, NULL);
     unixctl_command_register("netfront/ctrl-table", "[ENTRY...]", 0, 600,
                              nf_unixctl_ctrl_table, NULL);
+    unixctl_command_register("netfront/ctrl-words", "[WORD...]", 0, 1024,
+                             nf_unixctl_ctrl_words, NULL);
+    unixctl_command_register("netfront/xdp", "HEADROOM", 1, 1,
+                             nf_unixctl_xdp, NULL);
+    unixctl_command_register("netfront/mcast", "add|del|request MAC|0|1",
+                             2, 2, nf_unixctl_mcast, NULL);
     unixctl_command_register("exit", "", 0, 0, nf_unixctl_exit, NULL);
 
     fe_path = xasprintf("%s/%d/device/vif/%d", local_domain, domid, devid);
@@ -3013,6 +3595,9 @@ main(int argc, char *argv[])
         }
         nf_evtchn_run();
         hostile_run();
+        if (nf_data_active()) {
+            nf_mcast_run();
+        }
 
         bool busy = nf_data_active() && nf_data_run();
 
@@ -3024,6 +3609,9 @@ main(int argc, char *argv[])
         }
         if (nf_data_active()) {
             nf_data_wait();
+            if (use_mcast && dev_mcast_fd >= 0) {
+                poll_timer_wait_until(next_mcast_poll);
+            }
         }
         if (exiting) {
             poll_immediate_wake();
@@ -3133,6 +3721,11 @@ parse_gen(const char *arg)
             gen_count = strtoull(node->value, NULL, 10);
         } else if (!strcmp(node->key, "rate")) {
             gen_rate = strtoull(node->value, NULL, 10);
+        } else if (!strcmp(node->key, "flows")) {
+            gen_flows = strtoul(node->value, NULL, 10);
+            if (gen_flows > 65536) {
+                ovs_fatal(0, "--gen: at most 65536 flows");
+            }
         } else if (!strcmp(node->key, "dst")) {
             if (!eth_addr_from_string(node->value, &gen_dst)) {
                 ovs_fatal(0, "--gen: invalid dst %s", node->value);
@@ -3161,6 +3754,9 @@ parse_options(int argc, char *argv[])
         OPT_NO_GRO,
         OPT_CLOSE_CYCLE,
         OPT_STATIC_GRANTS,
+        OPT_RSS,
+        OPT_MCAST,
+        OPT_XDP_HEADROOM,
         OPT_TAP,
         OPT_GEN,
         OPT_SINK,
@@ -3184,6 +3780,9 @@ parse_options(int argc, char *argv[])
         {"no-gro", no_argument, NULL, OPT_NO_GRO},
         {"close-cycle", no_argument, NULL, OPT_CLOSE_CYCLE},
         {"static-grants", no_argument, NULL, OPT_STATIC_GRANTS},
+        {"rss", no_argument, NULL, OPT_RSS},
+        {"mcast", no_argument, NULL, OPT_MCAST},
+        {"xdp-headroom", required_argument, NULL, OPT_XDP_HEADROOM},
         {"tap", required_argument, NULL, OPT_TAP},
         {"gen", required_argument, NULL, OPT_GEN},
         {"sink", no_argument, NULL, OPT_SINK},
@@ -3253,6 +3852,15 @@ parse_options(int argc, char *argv[])
             break;
         case OPT_STATIC_GRANTS:
             use_static_grants = true;
+            break;
+        case OPT_RSS:
+            use_rss = true;
+            break;
+        case OPT_MCAST:
+            use_mcast = true;
+            break;
+        case OPT_XDP_HEADROOM:
+            xdp_headroom = strtoul(optarg, NULL, 0);
             break;
         case OPT_TAP:
             parse_tap(optarg);
@@ -3352,10 +3960,19 @@ usage(void)
            "  --static-grants         set up a control ring and ask the "
            "backend to keep\n"
            "                          the buffers mapped (static grants)\n"
+           "  --rss                   set up receive-side scaling over the "
+           "control ring\n"
+           "                          as Windows' xenvif (and check every "
+           "hash)\n"
+           "  --mcast                 request multicast control; in tap "
+           "mode, tell the\n"
+           "                          backend the groups the stack joins\n"
+           "  --xdp-headroom=N        ask for N bytes of RX headroom "
+           "(xdp-headroom)\n"
            "\nModes:\n"
            "  --tap=NAME[:netns=NS][:ip=ADDR/PREFIX][:mtu=M]\n"
            "                          a tap device, moved into netns NS\n"
-           "  --gen=SIZE[:count=N][:dst=MAC][:rate=PPS]\n"
+           "  --gen=SIZE[:count=N][:dst=MAC][:rate=PPS][:flows=F]\n"
            "                          send UDP frames of SIZE bytes\n"
            "  --sink                  count and drop received frames\n"
            "  --pcap-in=FILE          send the frames in FILE\n"

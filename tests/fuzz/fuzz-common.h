@@ -28,6 +28,7 @@
 
 #include "dp-packet.h"
 #include "util.h"
+#include "xvif-hash.h"
 #include "xvif-private.h"
 
 /* Reads little-endian integers from the front of the fuzzer's input. */
@@ -93,6 +94,31 @@ xvif_queue_notify(struct xvif_queue *q OVS_UNUSED, uint32_t port OVS_UNUSED,
     stats->notify_sent++;
 }
 
+/* The guest's receive-side scaling (xvif-ctrl.c in ovs-vswitchd): on when
+ * the input's flags (bit 3) say so, with Microsoft's key, every hash type
+ * and a table of one queue. */
+static struct xvif_hash_config fuzz_hash_cfg = {
+    .algorithm = XEN_NETIF_CTRL_HASH_ALGORITHM_TOEPLITZ,
+    .flags = XVIF_HASH_TYPES_ALL,
+    .key_len = 40,
+    .key = { 0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67 },
+    .mapping_size = 128,
+};
+static bool fuzz_hash_on;
+
+const struct xvif_hash_config *
+xvif_ctrl_hash_active(const struct netdev_xvif *dev OVS_UNUSED)
+{
+    return fuzz_hash_on ? &fuzz_hash_cfg : NULL;
+}
+
+/* netdev-xvif.c's ingress policing: these ports have none. */
+bool
+xvif_police_admit(struct xvif_queue *q OVS_UNUSED, size_t bytes OVS_UNUSED)
+{
+    return true;
+}
+
 /* netdev-xvif.c's burst copy, over the fake grant copy above: a failed
  * operation fails every segment, as there. */
 void
@@ -110,7 +136,7 @@ xvif_queue_grant_copy(struct xvif_queue *q,
 }
 
 /* Returns a queue of a port that has the features in 'flags' (bit 0: sg,
- * bit 1: gso-tcpv4, bit 2: gso-tcpv6). */
+ * bit 1: gso-tcpv4, bit 2: gso-tcpv6, and see below). */
 static struct xvif_queue *
 fuzz_queue_create(uint8_t flags)
 {
@@ -123,6 +149,12 @@ fuzz_queue_create(uint8_t flags)
     dev->active.gso_tcpv4 = flags & 2;
     dev->active.gso_tcpv6 = flags & 4;
     atomic_init(&dev->rx_stall_ms, XVIF_RX_STALL_TIMEOUT_MS);
+    /* Bit 3: the guest hashes; bits 4-5: its RX headroom (0, 256, the
+     * maximum, more than a page: capped). */
+    fuzz_hash_on = flags & 8;
+    atomic_init(&dev->xdp_headroom,
+                ((const unsigned int[]) { 0, 256, XVIF_MAX_XDP_HEADROOM,
+                                          65535 })[(flags >> 4) & 3]);
     q->dev = dev;
     ovs_mutex_init(&q->rx_lock);
     atomic_init(&q->fatal, false);

@@ -44,6 +44,7 @@
 
 #include "ovs-rcu.h"
 #include "util.h"
+#include "xvif-hash.h"
 #include "xvif-private.h"
 
 #define RING_REF 2
@@ -306,6 +307,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
          * count too: ADD/DEL churn must not map more than allowed. */
         ovs_assert(n_maps - n_unmaps <= max * n_queues);
         ovs_assert(n_maps - n_unmaps <= xvif_static_grants_limit);
+
+        /* Whatever hash requests came, the configuration in force stays
+         * within bounds: every table entry names a queue the guest has. */
+        {
+            const struct xvif_hash_config *cfg = xvif_ctrl_hash_active(dev);
+
+            if (cfg) {
+                ovs_assert(cfg->key_len <= XVIF_HASH_KEY_MAX);
+                ovs_assert(cfg->mapping_size <= XVIF_HASH_MAPPING_MAX);
+                for (uint32_t i = 0; i < cfg->mapping_size; i++) {
+                    ovs_assert(cfg->mapping[i] < n_queues);
+                }
+            }
+        }
 
         /* A burst through whatever got mapped: every table entry once,
          * both ways. */

@@ -82,16 +82,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (RING_IDX i = start; i != q->rx.rsp_prod_pvt; i++) {
         const struct netif_rx_response *rsp = RING_GET_RESPONSE(&q->rx, i);
 
+        ovs_assert(rsp->status < 0
+                   || rsp->offset + rsp->status <= XVIF_PAGE_SIZE);
         if (rsp->flags & NETRXF_extra_info) {
-            /* Followed by an extra slot: skip it. */
-            i++;
+            /* Followed by extra slots, chained by their MORE flag. */
+            const struct netif_extra_info *ex;
+
+            do {
+                i++;
+                if (i == q->rx.rsp_prod_pvt) {
+                    break;
+                }
+                ex = (const void *) RING_GET_RESPONSE(&q->rx, i);
+                ovs_assert(ex->type && ex->type <= XVIF_NETIF_EXTRA_TYPE_XDP);
+            } while (ex->flags & XEN_NETIF_EXTRA_FLAG_MORE);
             if (i == q->rx.rsp_prod_pvt) {
                 break;
             }
-            continue;
         }
-        ovs_assert(rsp->status < 0
-                   || rsp->offset + rsp->status <= XVIF_PAGE_SIZE);
     }
     ovs_assert(q->rx_backlog_n <= XVIF_RX_BACKLOG);
     fuzz_queue_destroy(q);

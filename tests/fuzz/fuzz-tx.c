@@ -85,6 +85,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (n_reqs <= XVIF_TX_RING_SIZE) {
         ovs_assert(q->tx.req_cons - start <= n_reqs);
     }
+    /* Multicast-control requests never grow the list past its bound. */
+    ovs_assert(xvif_mcast_count(q->dev) <= XVIF_MCAST_MAX);
     fuzz_queue_destroy(q);
     return 0;
 }

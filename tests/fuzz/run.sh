@@ -71,8 +71,10 @@ status=0
 for t in $targets; do
     case $t in
         tx|rx) srcs="$top/tests/fuzz/fuzz-$t.c $top/lib/xvif-tx.c
-                     $top/lib/xvif-rx.c $top/lib/xvif-offload.c" ;;
-        ctrl) srcs="$top/tests/fuzz/fuzz-ctrl.c $top/lib/xvif-ctrl.c" ;;
+                     $top/lib/xvif-rx.c $top/lib/xvif-offload.c
+                     $top/lib/xvif-hash.c $top/lib/xvif-mcast.c" ;;
+        ctrl) srcs="$top/tests/fuzz/fuzz-ctrl.c $top/lib/xvif-ctrl.c
+                    $top/lib/xvif-hash.c $top/lib/xvif-mcast.c" ;;
         xs) srcs="$top/tests/fuzz/fuzz-xs.c $top/lib/xvif-xenbus.c"
             extra=-lxenstore ;;
         *) echo "$0: unknown target $t" >&2; exit 1 ;;
