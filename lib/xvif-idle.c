@@ -54,8 +54,9 @@
  * every epoll set by itself when the queue closes it.
  *
  * The bound on a wait is OVS's own for PMD sleeps (pmd-maxsleep, at most
- * 10 ms): the PMD loop reads its reload flag and quiesces for RCU between
- * iterations, and a reload or an RCU grace period waits at most that long.
+ * 10 ms): the PMD loop reads its reload flag between iterations, so a
+ * reload waits at most that long.  The thread is quiescent (RCU) while it
+ * waits.
  *
  * Who may sleep: the thread also polls the rxqs of other PMD ports (DPDK,
  * vhost-user, AF_XDP) if there are any, and it cannot see them.  So the
@@ -83,6 +84,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "ovs-atomic.h"
+#include "ovs-rcu.h"
 #include "ovs-thread.h"
 #include "sset.h"
 #include "timeval.h"
@@ -257,7 +259,13 @@ idle_sleep(struct idle_thread *t)
 
     COVERAGE_INC(xvif_idle_sleep);
     atomic_add_relaxed(&n_sleeps, 1, &(uint64_t) {0});
+    /* Quiescent while asleep, so that RCU never waits for a sleeping
+     * thread (nor for one that its timer woke but the CPU does not run
+     * yet).  Safe here: OVS's PMD loop holds no RCU-protected pointer
+     * across rxq_recv(), and ours take theirs after the sleep. */
+    ovsrcu_quiesce_start();
     retval = epoll_wait(t->epfd, &ev, 1, XVIF_IDLE_MAX_MS);
+    ovsrcu_quiesce_end();
     t->woke = true;
     if (!retval) {
         COVERAGE_INC(xvif_idle_timeout);
