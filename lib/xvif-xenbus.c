@@ -929,6 +929,11 @@ backend_update(struct xvif_backend *be)
         if (be->dev) {
             be->state = XenbusStateUnknown;
             backend_unwatch_frontend(be);
+            /* The next device here is a new one (the toolstack destroyed
+             * and re-created the guest): no back-off carries over. */
+            be->last_connect = be->backoff = be->next_connect = 0;
+            be->n_quick = 0;
+            be->deferred = false;
         } else {
             backend_destroy(be);
         }
