@@ -499,9 +499,12 @@ sc_restart() {
     check restart.traffic "killed -9, restarted: port back in ${t1}s, ping $IP1" \
         ping_retry $IP1
     res1=$(xen_resources "$(vswitchd_pid)")
-    cp $bin $bin-next
-    t2=$(restart_to $bin-next TERM $d)
-    check restart.upgrade-traffic "upgraded to $bin-next: port back in ${t2}s, ping $IP1" \
+    # Another file, the same program name (its pidfile and control socket
+    # keep their names, which ovs-appctl and the later scenarios use).
+    mkdir -p /usr/local/lib/xvif-next
+    cp $bin /usr/local/lib/xvif-next/ovs-vswitchd
+    t2=$(restart_to /usr/local/lib/xvif-next/ovs-vswitchd TERM $d)
+    check restart.upgrade-traffic "upgraded to /usr/local/lib/xvif-next/ovs-vswitchd: port back in ${t2}s, ping $IP1" \
         ping_retry $IP1
     res2=$(xen_resources "$(vswitchd_pid)")
     kill $watch
